@@ -1,0 +1,151 @@
+/** @module `offboard run`: read a tenant (snapshot or the built-in demo), evaluate it, print the report. */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type Command, Option } from 'commander'
+import { analyze } from '../../analyze.js'
+import type { Report } from '../../domain/report.js'
+import { DEMO_AS_OF, writeDemoSnapshot } from '../../demo/generate.js'
+import { parseTimestamp } from '../../domain/time.js'
+import { UsageError } from '../../lib/errors.js'
+import { formatCsv } from '../../report/format-csv.js'
+import { formatTable } from '../../report/format-table.js'
+import { readSnapshot, type TenantData } from '../../snapshot/read-snapshot.js'
+import { loadPolicy } from '../load-policy.js'
+import { note, progressEnabled, writeFileAtomic, writeStdout } from '../output.js'
+import { parseAsOf, parsePositiveInt } from '../parse.js'
+
+export const DEFAULT_DEMO_DEVICES = 500
+export const DEFAULT_DEMO_SEED = 1
+const MAX_DEMO_DEVICES = 1_000_000
+
+type Format = 'json' | 'table' | 'csv'
+
+interface RunOptions {
+  snapshot?: string
+  demo?: boolean
+  devices?: number
+  seed?: number
+  asOf?: number
+  format?: Format
+  policy?: string
+  staleAfter?: number
+  out?: string
+  color: boolean
+  quiet?: boolean
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .summary('evaluate a tenant and recommend what to offboard')
+    .description(
+      'Reads device records from Intune, Entra ID, Windows Autopilot and Defender for Endpoint, joins them into one\n' +
+        'view per physical device, and recommends offboarding with rationale, evidence and an ordered plan.\n' +
+        'Nothing is changed in the tenant: `run` only reports.',
+    )
+    .option('--snapshot <dir>', 'read an exported tenant snapshot folder (managedDevices.json, devices.json, …)')
+    .option('--demo', 'use the built-in demo tenant (deterministic, realistic)')
+    .option('--devices <n>', `demo tenant size (default ${DEFAULT_DEMO_DEVICES})`, parsePositiveInt('--devices', MAX_DEMO_DEVICES))
+    .option('--seed <n>', `demo tenant seed (default ${DEFAULT_DEMO_SEED})`, parsePositiveInt('--seed'))
+    .option('--as-of <datetime>', "measure staleness at this instant (default: the snapshot's takenAt, else now)", parseAsOf)
+    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices(['json', 'table', 'csv']))
+    .option('--policy <file>', 'policy file (JSON): thresholds, rule overrides, exclusions, brakes')
+    .option('--stale-after <days>', 'staleness threshold in days for every rule (minimum 30, default 90)', parsePositiveInt('--stale-after'))
+    .option('-o, --out <file>', 'write the report to a file (atomically) instead of stdout')
+    .option('--no-color', 'no colours in table output (also: NO_COLOR=1)')
+    .option('-q, --quiet', 'no progress messages on stderr')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  offboard run --demo                                   the demo tenant, as a table
+  offboard run --snapshot ./export --format json > report.json
+  offboard run --snapshot ./export --as-of 2026-11-01T00:00:00Z --format csv -o report.csv
+  offboard run --snapshot ./export --policy policy.json --stale-after 120
+
+A snapshot folder holds the collection responses as the APIs return them:
+  managedDevices.json                    Intune     GET /deviceManagement/managedDevices
+  devices.json                           Entra ID   GET /devices
+  windowsAutopilotDeviceIdentities.json  Autopilot  GET /deviceManagement/windowsAutopilotDeviceIdentities
+  machines.json                          Defender   GET /api/machines
+  teamworkDevices.json (optional)        Teams devices inventory, to recognise Teams phones
+  meta.json (optional)                   { "tenantId": "…", "takenAt": "<ISO date-time>" }
+Each is { "value": [ … ] } or a JSON array; use <name>.jsonl (one record per line) for large exports.
+A missing file means that source is not connected: its absence never counts as "the device is gone".
+
+Exit codes: 0 report written, 1 bad input or failure (nothing written to stdout), 2 usage error.`,
+    )
+    .action(async (opts: RunOptions) => {
+      await runCommand(opts)
+    })
+}
+
+async function runCommand(opts: RunOptions): Promise<void> {
+  if (Boolean(opts.snapshot) === Boolean(opts.demo)) {
+    throw new UsageError(
+      opts.snapshot ? '--snapshot and --demo cannot be used together.' : 'Say which tenant to read: --snapshot <dir> or --demo.',
+      "Run 'offboard run --help' for examples.",
+    )
+  }
+  if (opts.snapshot && (opts.devices !== undefined || opts.seed !== undefined)) {
+    throw new UsageError('--devices and --seed only apply to --demo.')
+  }
+  const policy = await loadPolicy(opts.policy)
+  if (opts.staleAfter !== undefined) {
+    if (opts.staleAfter < 30) throw new UsageError(`--stale-after must be at least 30 days, got ${opts.staleAfter}: Entra's activity timestamp lags by up to ~19 days.`)
+    policy.staleAfterDays = opts.staleAfter
+  }
+  const progress = progressEnabled(opts.quiet)
+  const started = performance.now()
+  const data = opts.demo ? await readDemo(opts, progress) : await readSnapshotWithProgress(opts.snapshot!, progress)
+  const now = opts.asOf ?? data.takenAt ?? (opts.demo ? parseDemoAsOf() : Date.now())
+  const report = analyze(data, { now, policy })
+  note(progress, `Evaluated ${report.summary.counts.devices.toLocaleString('en-US')} devices in ${Math.round(performance.now() - started)} ms.`)
+
+  const format: Format = opts.format ?? (process.stdout.isTTY && !opts.out ? 'table' : 'json')
+  const text = render(report, format, opts.color && !process.env.NO_COLOR && Boolean(process.stdout.isTTY) && !opts.out)
+  if (opts.out) {
+    await writeFileAtomic(opts.out, text)
+    note(true && !opts.quiet, `Report written to ${opts.out} (${report.summary.counts.suggestions} suggestions).`)
+  } else {
+    await writeStdout(text)
+  }
+}
+
+function render(report: Report, format: Format, color: boolean): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(report, null, 2)}\n`
+    case 'csv':
+      return formatCsv(report)
+    case 'table':
+      return formatTable(report, { color, width: process.stdout.columns || 80 })
+  }
+}
+
+async function readSnapshotWithProgress(dir: string, progress: boolean): Promise<TenantData> {
+  note(progress, `Reading snapshot ${dir}`)
+  return readSnapshot(dir, (e) => {
+    note(progress, `  ${e.source.padEnd(9)} ${e.status === 'missing' ? 'not connected (no export)' : `${e.records.toLocaleString('en-US')} records`}`)
+  })
+}
+
+/** The demo tenant goes through the same snapshot reader as a customer export, from a temporary folder. */
+async function readDemo(opts: RunOptions, progress: boolean): Promise<TenantData> {
+  const devices = opts.devices ?? DEFAULT_DEMO_DEVICES
+  const seed = opts.seed ?? DEFAULT_DEMO_SEED
+  const dir = await mkdtemp(join(tmpdir(), 'offboard-demo-'))
+  try {
+    note(progress, `Generating the demo tenant (${devices.toLocaleString('en-US')} devices, seed ${seed})`)
+    await writeDemoSnapshot(dir, { devices, seed, jsonl: devices > 50_000 })
+    return await readSnapshotWithProgress(dir, progress)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+function parseDemoAsOf(): number {
+  const parsed = parseTimestamp(DEMO_AS_OF)
+  return parsed.ok && parsed.ms !== null ? parsed.ms : Date.now()
+}

@@ -1,0 +1,43 @@
+/** @module The `offboard` command line: commands are registered here; errors become output in one place. */
+import { Command } from 'commander'
+import { VERSION } from '../version.js'
+import { registerDemo } from './commands/demo.js'
+import { registerRun } from './commands/run.js'
+import { reportError } from './output.js'
+
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('offboard')
+    .description(
+      'Find devices to offboard across Intune, Entra ID, Windows Autopilot and Defender for Endpoint, and explain why.\n' +
+        'Every recommendation comes with its rationale, the evidence from each source, and the documented order of steps.',
+    )
+    .version(VERSION, '-V, --version')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(`offboard: ${str.replace(/^error: /, 'error: ')}`) })
+    .addHelpText(
+      'after',
+      `
+Quick start:
+  offboard run --demo                       evaluate the built-in demo tenant
+  offboard run --snapshot ./export          evaluate an exported tenant
+  offboard demo --out ./demo-tenant         write the demo tenant as a snapshot to explore
+
+Run 'offboard <command> --help' for the options of a command.`,
+    )
+  registerRun(program)
+  registerDemo(program)
+  // Subcommands inherit exitOverride so usage errors reach reportError (exit 2) instead of process.exit(1).
+  for (const cmd of program.commands) cmd.exitOverride()
+  return program
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv)
+    return 0
+  } catch (err) {
+    return reportError(err)
+  }
+}

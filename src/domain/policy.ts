@@ -1,0 +1,54 @@
+/** @module The admin's policy: thresholds, rule overrides, exclusions and brakes, validated at load. */
+import { z } from 'zod'
+
+/** Decisions.md: never below 30 days, because Entra's activity timestamp lags by up to ~19 days. */
+export const MIN_STALE_DAYS = 30
+export const DEFAULT_STALE_DAYS = 90
+
+export const ExcludeField = z.enum([
+  'name',
+  'platform',
+  'ownership',
+  'serialNumber',
+  'groupTag',
+  'deviceCategory',
+  'defenderTag',
+  'user',
+])
+export type ExcludeField = z.infer<typeof ExcludeField>
+
+/** One exclusion: a device whose `field` matches `pattern` (a case-insensitive glob: `*` and `?`) is skipped. */
+export const ExcludeRule = z.object({
+  field: ExcludeField,
+  pattern: z.string().min(1),
+  /** What the admin wrote, quoted in the skip note (an instruction sentence or a policy label). */
+  label: z.string().optional(),
+})
+export type ExcludeRule = z.infer<typeof ExcludeRule>
+
+export const Brakes = z
+  .object({
+    /** The coverage brake only looks at sources whose neighbours imply at least this many records. */
+    minImpliedRecords: z.number().int().positive().default(10),
+    /** Trip when fewer than this share of the implied records are present. */
+    minMatchShare: z.number().min(0).max(1).default(0.5),
+  })
+  .strict()
+
+export const Policy = z
+  .object({
+    /** Default staleness window for every rule; per-rule `params` override it. */
+    staleAfterDays: z.number().int().min(MIN_STALE_DAYS).default(DEFAULT_STALE_DAYS),
+    /** Per-rule parameter overrides, keyed by rule id; each is validated against that rule's `params` schema. */
+    rules: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+    /** Rule ids that do not run. */
+    disabledRules: z.array(z.string()).default([]),
+    exclude: z.array(ExcludeRule).default([]),
+    brakes: Brakes.default({ minImpliedRecords: 10, minMatchShare: 0.5 }),
+    /** Days an Entra object stays disabled before a delete is proposed (decisions.md, "The plan"). */
+    entraDeleteGraceDays: z.number().int().min(0).default(30),
+  })
+  .strict()
+export type Policy = z.infer<typeof Policy>
+
+export const DEFAULT_POLICY: Policy = Policy.parse({})

@@ -1,0 +1,82 @@
+/** @module Timestamps as the Graph and Defender APIs send them: strict parsing, and "unset" is unknown, never old. */
+
+export const DAY_MS = 86_400_000
+
+// Graph's DateTimeOffset: date, time, optional fraction (Intune sends 7 digits), then Z or ±hh:mm.
+// A bare date or a time without zone is accepted as UTC because exports from PowerShell often drop the zone.
+const ISO_DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/
+
+/** Result of reading one timestamp: `ms` is epoch milliseconds, or null when the API says "never set". */
+export type ParsedTimestamp = { ok: true; ms: number | null } | { ok: false; problem: string }
+
+/** Years before this are placeholders (`0001-01-01T00:00:00Z` on non-nullable Intune dates, reference §0.13). */
+const FIRST_PLAUSIBLE_YEAR = 1990
+/** `9999-12-31T23:59:59Z` and friends mean "no expiry", not a real instant. */
+const LAST_PLAUSIBLE_YEAR = 9000
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate()
+}
+
+/**
+ * Parses a Graph/Defender timestamp strictly.
+ * Blank, null, `0001-01-01…` and far-future sentinels give `{ ok: true, ms: null }` (unknown);
+ * text that is not a real date-time (`2026-02-30`, `yesterday`) gives `{ ok: false }` so the caller can name the field.
+ */
+export function parseTimestamp(raw: unknown): ParsedTimestamp {
+  if (raw === null || raw === undefined) return { ok: true, ms: null }
+  if (typeof raw !== 'string') return { ok: false, problem: `expected an ISO 8601 date-time string, got ${typeof raw}` }
+  const text = raw.trim()
+  if (text === '') return { ok: true, ms: null }
+  const m = ISO_DATE_TIME.exec(text)
+  if (!m) return { ok: false, problem: `"${truncate(text)}" is not an ISO 8601 date-time` }
+  const [, ys, mos, ds, hs = '0', mis = '0', ss = '0', frac = '', zone = 'Z'] = m
+  const year = Number(ys)
+  const month = Number(mos)
+  const day = Number(ds)
+  const hour = Number(hs)
+  const minute = Number(mis)
+  const second = Number(ss)
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) {
+    return { ok: false, problem: `"${truncate(text)}" is not a real date-time` }
+  }
+  if (year < FIRST_PLAUSIBLE_YEAR || year > LAST_PLAUSIBLE_YEAR) return { ok: true, ms: null }
+  let offsetMin = 0
+  if (zone !== 'Z') {
+    const sign = zone.startsWith('-') ? -1 : 1
+    const digits = zone.slice(1).replace(':', '')
+    const oh = Number(digits.slice(0, 2))
+    const om = Number(digits.slice(2, 4))
+    if (oh > 14 || om > 59) return { ok: false, problem: `"${truncate(text)}" has an impossible UTC offset` }
+    offsetMin = sign * (oh * 60 + om)
+  }
+  const millis = Number((frac + '000').slice(0, 3))
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMin * 60_000
+  return { ok: true, ms }
+}
+
+/** Whole days from `thenMs` to `nowMs` (floored; negative when `thenMs` is in the future). */
+export function daysBetween(thenMs: number, nowMs: number): number {
+  return Math.floor((nowMs - thenMs) / DAY_MS)
+}
+
+/** ISO form of an epoch-ms timestamp, or null for unknown. */
+export function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString()
+}
+
+/**
+ * Reads `--as-of` and `takenAt` values: they must be real instants.
+ * @throws Error with a message that names the bad value.
+ */
+export function parseInstant(raw: string, what: string): number {
+  const parsed = parseTimestamp(raw)
+  if (!parsed.ok) throw new Error(`${what}: ${parsed.problem}; use an ISO 8601 date-time such as 2026-11-01T00:00:00Z`)
+  if (parsed.ms === null) throw new Error(`${what}: "${raw}" is a placeholder, not a date; use a real date-time`)
+  return parsed.ms
+}
+
+function truncate(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text
+}

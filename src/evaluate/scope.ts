@@ -1,0 +1,143 @@
+/** @module Out-of-scope devices (decisions.md, "Out of scope"): reported in `skipped` with the reason, never acted on. */
+import type { DeviceView } from '../domain/device.js'
+import type { ExcludeField, ExcludeRule, Policy } from '../domain/policy.js'
+import type { SkipReason } from '../domain/report.js'
+
+export interface Skip {
+  reason: SkipReason
+  note: string
+}
+
+/** Intune enrollment types with no user by design (reference §1.5). */
+const USERLESS_ENROLLMENT = new Set([
+  'windowsbulkuserless',
+  'applebulkwithoutuser',
+  'androidenterprisededicateddevice',
+  'androidaospuserlessdeviceenrollment',
+])
+
+/** Makers of Teams phones, panels and Rooms on Android (decisions.md). */
+const TEAMS_MAKERS = ['yealink', 'poly', 'polycom', 'audiocodes', 'crestron', 'logitech', 'neat', 'lenovo', 'cisco', 'epos', 'bose', 'jabra']
+
+/** Entra profile types whose lifecycle is owned by another service (Universal Print, Azure VMs, IoT). */
+const SYSTEM_PROFILES = new Set(['printer', 'securevm', 'iot'])
+
+/** The first reason a device is out of scope, in a fixed order so a device never gets two answers. */
+export function scopeOf(view: DeviceView, policy: Policy): Skip | null {
+  if (view.ambiguities.length > 0) {
+    return {
+      reason: 'ambiguousMatch',
+      note: `Records compete for one link: ${view.ambiguities.join('; ')}. offboard acts on none of them until the conflict is resolved.`,
+    }
+  }
+  const hybrid = view.entra.find((e) => e.trustType?.toLowerCase() === 'serverad')
+  if (hybrid || view.intune.some((m) => m.joinType?.toLowerCase() === 'hybridazureadjoined')) {
+    return {
+      reason: 'hybridJoined',
+      note:
+        'Hybrid Entra-joined: on-premises Active Directory is the source of truth. Disable or delete the computer object ' +
+        'there and let Entra Connect sync the change; deleting it only in Entra re-creates it as "Pending".',
+    }
+  }
+  if (isTeamsDevice(view)) {
+    return {
+      reason: 'teamsPhone',
+      note:
+        'Teams Android device (phone, panel or Rooms console): deleting its Intune record wipes it. Manage it from the ' +
+        'Teams admin center.',
+    }
+  }
+  const shared = sharedSignal(view)
+  if (shared) return { reason: 'sharedDevice', note: `Shared device (${shared}): out of scope, like Microsoft's agent.` }
+  const system = view.entra.find((e) => SYSTEM_PROFILES.has(e.profileType?.toLowerCase() ?? ''))
+  if (system) {
+    return {
+      reason: 'systemManaged',
+      note: `Entra profileType "${system.profileType}": the owning service (Universal Print, Azure, IoT Hub) manages this object; clean it up there.`,
+    }
+  }
+  for (const rule of policy.exclude) {
+    const hit = matchExclude(view, rule)
+    if (hit !== null) {
+      const label = rule.label ? `"${rule.label}"` : `${rule.field} matches "${rule.pattern}"`
+      return { reason: 'excludedByPolicy', note: `Excluded by policy: ${label} (${rule.field} is "${hit}").` }
+    }
+  }
+  return null
+}
+
+function isTeamsDevice(view: DeviceView): boolean {
+  if (view.teamsDevice) return true
+  return view.intune.some((m) => {
+    const aosp =
+      m.managementAgent?.toLowerCase() === 'intuneaosp' || (m.deviceEnrollmentType?.toLowerCase().startsWith('androidaosp') ?? false)
+    const maker = m.manufacturer?.toLowerCase() ?? ''
+    return m.platform === 'android' && aosp && TEAMS_MAKERS.some((t) => maker.startsWith(t))
+  })
+}
+
+function sharedSignal(view: DeviceView): string | null {
+  const entra = view.entra.find((e) => e.profileType?.toLowerCase() === 'shared')
+  if (entra) return `Entra profileType "Shared" on "${entra.displayName ?? entra.id}"`
+  const userless = view.intune.find((m) => USERLESS_ENROLLMENT.has(m.deviceEnrollmentType?.toLowerCase() ?? '') && !m.userPrincipalName)
+  if (userless) return `Intune enrollment type "${userless.deviceEnrollmentType}" with no primary user`
+  return null
+}
+
+/** Values of a device for one exclusion field, across its records. */
+export function fieldValues(view: DeviceView, field: ExcludeField): string[] {
+  const values: (string | null)[] = []
+  switch (field) {
+    case 'name':
+      values.push(
+        ...view.intune.map((r) => r.deviceName),
+        ...view.entra.map((r) => r.displayName),
+        ...view.autopilot.map((r) => r.displayName),
+        ...view.defender.map((r) => r.computerDnsName),
+        ...view.defender.map((r) => r.computerDnsName?.split('.')[0] ?? null),
+      )
+      break
+    case 'platform':
+      values.push(...[...view.intune, ...view.entra, ...view.defender].map((r) => r.platform))
+      if (view.autopilot.length) values.push('windows')
+      break
+    case 'ownership':
+      values.push(...view.intune.map((r) => r.ownership), ...view.entra.map((r) => r.ownership))
+      break
+    case 'serialNumber':
+      values.push(...view.intune.map((r) => r.serialNumber), ...view.autopilot.map((r) => r.serialNumber))
+      break
+    case 'groupTag':
+      values.push(...view.autopilot.map((r) => r.groupTag), ...view.entra.map((r) => r.groupTag))
+      break
+    case 'deviceCategory':
+      values.push(...view.intune.map((r) => r.deviceCategoryDisplayName), ...view.entra.map((r) => r.deviceCategory))
+      break
+    case 'defenderTag':
+      values.push(...view.defender.flatMap((r) => r.machineTags))
+      break
+    case 'user':
+      values.push(...view.intune.map((r) => r.userPrincipalName), ...view.autopilot.map((r) => r.userPrincipalName))
+      break
+  }
+  return [...new Set(values.filter((v): v is string => v !== null && v !== ''))]
+}
+
+const globCache = new Map<string, RegExp>()
+
+/** Case-insensitive glob (`*`, `?`); everything else is literal, so tenant data never becomes a pattern. */
+export function globToRegExp(pattern: string): RegExp {
+  let re = globCache.get(pattern)
+  if (!re) {
+    const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+    re = new RegExp(`^${body}$`, 'i')
+    globCache.set(pattern, re)
+  }
+  return re
+}
+
+function matchExclude(view: DeviceView, rule: ExcludeRule): string | null {
+  const re = globToRegExp(rule.pattern)
+  return fieldValues(view, rule.field).find((v) => re.test(v)) ?? null
+}
+

@@ -1,0 +1,63 @@
+/**
+ * @module Turns the records a finding targets into the ordered offboarding plan of decisions.md ("The plan"):
+ * Intune, then Autopilot (only after Intune is confirmed), then Entra (disable; delete only after the grace
+ * period and never for Autopilot devices), then Defender. Each step only if the record exists and is not already done.
+ */
+import type { Action } from '../domain/action.js'
+import type { AnyRecord, AutopilotRecord, DefenderRecord, DeviceView, EntraRecord, IntuneRecord } from '../domain/device.js'
+import type { Category } from '../domain/report.js'
+import { daysBetween } from '../domain/time.js'
+import { intuneStep } from './steps/intune.js'
+import { autopilotSteps } from './steps/autopilot.js'
+import { entraStep } from './steps/entra.js'
+import { defenderStep } from './steps/defender.js'
+
+export interface PlanOptions {
+  now: number
+  category: Category
+  /** Days an Entra object must have been disabled before a delete is proposed. */
+  entraDeleteGraceDays: number
+  staleAfterDays: number
+}
+
+/** A step before its number is assigned. */
+export type DraftAction = Omit<Action, 'step'>
+
+export function buildPlan(view: DeviceView, targets: ReadonlySet<AnyRecord>, opts: PlanOptions): Action[] {
+  const drafts: DraftAction[] = []
+  const pick = <T extends AnyRecord>(records: T[]) => records.filter((r) => targets.has(r))
+
+  const intune = pick<IntuneRecord>(view.intune)
+  const intuneSteps = intune.map((r) => intuneStep(r)).filter((a): a is DraftAction => a !== null)
+  drafts.push(...intuneSteps)
+
+  // Autopilot deregistration waits for Intune (reference §6.3); a plan step names that dependency.
+  const autopilot = pick<AutopilotRecord>(view.autopilot)
+  for (const ap of autopilot) drafts.push(...autopilotSteps(ap, { afterIntune: intuneSteps.length > 0 }))
+
+  const autopilotBound = view.autopilot.length > 0
+  for (const e of pick<EntraRecord>(view.entra)) {
+    const step = entraStep(e, { ...opts, autopilotBound, lastActivityDays: lastActivityDays(view, opts.now) })
+    if (step) drafts.push(step)
+  }
+
+  for (const m of pick<DefenderRecord>(view.defender)) {
+    const step = defenderStep(m, opts)
+    if (step) drafts.push(step)
+  }
+  return drafts.map((d, i) => ({ step: i + 1, ...d }))
+}
+
+/** Days since any record of the device was last seen; null when nothing is known. */
+function lastActivityDays(view: DeviceView, now: number): number | null {
+  let newest: number | null = null
+  const consider = (ms: number | null) => {
+    if (ms !== null && (newest === null || ms > newest)) newest = ms
+  }
+  for (const r of view.entra) consider(r.approximateLastSignInDateTime)
+  for (const r of view.intune) consider(r.lastSyncDateTime)
+  for (const r of view.defender) consider(r.lastSeen)
+  for (const r of view.autopilot) consider(r.lastContactedDateTime)
+  return newest === null ? null : daysBetween(newest, now)
+}
+

@@ -1,0 +1,126 @@
+/** @module Turns rule outcomes into the report's entries: one suggestion, skip or "undetermined" per device. */
+import { createHash } from 'node:crypto'
+import type { AnyRecord } from '../domain/device.js'
+import type { Policy } from '../domain/policy.js'
+import type { Category, Evidence, Severity, Skipped, Suggestion, Undetermined } from '../domain/report.js'
+import type { DeviceEvaluation, RuleResult } from '../evaluate/evaluate.js'
+import { summarizeDevice } from '../report/device-summary.js'
+import type { Outcome } from '../rules/rule.js'
+import { buildPlan } from './plan.js'
+
+/** When several rules flag one device, the first category in this order names the suggestion. */
+export const CATEGORY_PRIORITY: readonly Category[] = [
+  'removedFromIntune',
+  'stale',
+  'autopilotLeftover',
+  'defenderOrphan',
+  'duplicate',
+  'review',
+]
+const SEVERITY_RANK: Record<Severity, number> = { high: 0, medium: 1, low: 2 }
+
+type Flagged = RuleResult & { outcome: Extract<Outcome, { kind: 'flag' }> }
+
+export interface Recommendations {
+  suggestions: Suggestion[]
+  skipped: Skipped[]
+  undetermined: Undetermined[]
+}
+
+export function recommend(evaluations: DeviceEvaluation[], opts: { now: number; policy: Policy }): Recommendations {
+  const out: Recommendations = { suggestions: [], skipped: [], undetermined: [] }
+  for (const ev of evaluations) {
+    const flagged = ev.results.filter((r): r is Flagged => r.outcome.kind === 'flag')
+    flagged.sort((a, b) => CATEGORY_PRIORITY.indexOf(a.rule.category) - CATEGORY_PRIORITY.indexOf(b.rule.category))
+    if (ev.skip) {
+      out.skipped.push({
+        device: summarizeDevice(ev.view),
+        reason: ev.skip.reason,
+        note: ev.skip.note,
+        wouldBe: [...new Set(flagged.map((f) => f.rule.category))],
+      })
+      continue
+    }
+    const suggestion = flagged.length ? suggestionFor(ev, flagged, opts) : null
+    if (suggestion) {
+      out.suggestions.push(suggestion)
+      continue
+    }
+    const unknowns = ev.results.filter((r) => r.outcome.kind === 'unknown')
+    if (unknowns.length) {
+      out.undetermined.push({
+        device: summarizeDevice(ev.view),
+        reasons: unknowns.map((r) => {
+          const o = r.outcome as Extract<Outcome, { kind: 'unknown' }>
+          return { rule: r.rule.id, reason: o.reason, detail: o.detail }
+        }),
+      })
+    }
+  }
+  const bySeverity = (a: { severity: Severity; category: Category; device: { displayName: string | null }; id: string }, b: typeof a) =>
+    SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+    CATEGORY_PRIORITY.indexOf(a.category) - CATEGORY_PRIORITY.indexOf(b.category) ||
+    (a.device.displayName ?? '').localeCompare(b.device.displayName ?? '') ||
+    a.id.localeCompare(b.id)
+  out.suggestions.sort(bySeverity)
+  out.skipped.sort((a, b) => a.reason.localeCompare(b.reason) || (a.device.displayName ?? '').localeCompare(b.device.displayName ?? '') || deviceKey(a).localeCompare(deviceKey(b)))
+  out.undetermined.sort((a, b) => (a.device.displayName ?? '').localeCompare(b.device.displayName ?? '') || deviceKey(a).localeCompare(deviceKey(b)))
+  return out
+}
+
+function suggestionFor(ev: DeviceEvaluation, flagged: Flagged[], opts: { now: number; policy: Policy }): Suggestion | null {
+  const destructive = flagged.filter((f) => f.rule.category !== 'review')
+  let actions: Suggestion['actions'] = []
+  let category: Category = 'review'
+  let lead: Flagged | undefined
+  if (destructive.length) {
+    lead = destructive[0]!
+    category = lead.rule.category
+    const targets = new Set<AnyRecord>(destructive.flatMap((f) => f.outcome.targets))
+    const staleAfterDays = staleDaysOf(lead, opts.policy)
+    actions = buildPlan(ev.view, targets, { now: opts.now, category, entraDeleteGraceDays: opts.policy.entraDeleteGraceDays, staleAfterDays })
+  }
+  // Nothing left to do (everything already disabled or underway): the device is not re-suggested.
+  const kept = actions.length ? flagged : flagged.filter((f) => f.rule.category === 'review')
+  if (kept.length === 0) return null
+  if (!actions.length) {
+    category = 'review'
+    lead = kept[0]
+  }
+  const leadFinding = lead ?? kept[0]!
+  const severity = kept.map((f) => f.rule.severity).sort((a, b) => SEVERITY_RANK[a] - SEVERITY_RANK[b])[0]!
+  const others = kept.filter((f) => f !== leadFinding)
+  const rationale = others.length
+    ? `${leadFinding.outcome.message} Also: ${others.map((f) => f.outcome.message).join(' ')}`
+    : leadFinding.outcome.message
+  const targetsKey = actions.map((a) => `${a.system}:${a.operation}:${a.target}`).join('|')
+  return {
+    id: `sg-${createHash('sha256').update(`${category}|${ev.view.key}|${targetsKey}`).digest('hex').slice(0, 16)}`,
+    category,
+    severity,
+    rationale,
+    device: summarizeDevice(ev.view),
+    evidence: dedupeEvidence(kept.flatMap((f) => f.outcome.evidence)),
+    actions,
+    findings: [leadFinding, ...others].map((f) => ({ rule: f.rule.id, category: f.rule.category, severity: f.rule.severity, message: f.outcome.message })),
+  }
+}
+
+function staleDaysOf(f: Flagged, policy: Policy): number {
+  const override = policy.rules[f.rule.id]?.staleAfterDays
+  return typeof override === 'number' ? override : policy.staleAfterDays
+}
+
+function dedupeEvidence(items: Evidence[]): Evidence[] {
+  const seen = new Set<string>()
+  return items.filter((e) => {
+    const key = `${e.source}|${e.recordId}|${e.field}`
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+}
+
+function deviceKey(e: { device: { records: { source: string; id: string }[] } }): string {
+  return e.device.records.map((r) => `${r.source}:${r.id}`).join(',')
+}

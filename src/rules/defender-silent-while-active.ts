@@ -1,0 +1,37 @@
+/** @module Review: the device is in daily use but its Defender sensor stopped reporting (unprotected, not retired). */
+import { describeObservation, evidenceOf, listJoin, observeAll, summarize } from '../evaluate/activity.js'
+import { StaleParams } from './params.js'
+import { defineRule, flag, notApplicable, pass, unknown } from './rule.js'
+
+export default defineRule({
+  id: 'defender-silent-while-active',
+  title: 'Device is in use but its Defender sensor has not reported within the staleness window',
+  category: 'review',
+  severity: 'medium',
+  needs: [],
+  observes: ['intune', 'entra', 'defender'],
+  params: StaleParams,
+  rationale:
+    'A device that checks in to Intune or signs in to Entra while its Defender sensor is silent is running without ' +
+    'endpoint protection telemetry. It is a security gap to fix, never a reason to offboard.',
+  remediation: [
+    'Check the sensor service (SENSE) and connectivity on the device; re-run the onboarding package if needed.',
+    'If the device was re-imaged and re-onboarded under a new machine id, the old entry is a duplicate instead.',
+  ],
+  references: ['https://learn.microsoft.com/defender-endpoint/fix-unhealthy-sensors'],
+  evaluate(view, { params, now }) {
+    if (view.defender.length === 0) return notApplicable('no Defender machine')
+    const defender = summarize(observeAll(view.defender), now, params.staleAfterDays)
+    if (defender.active.length > 0) return pass(`The sensor reports: ${describeObservation(defender.active[0]!, now)}.`)
+    const elsewhere = summarize(observeAll([...view.intune, ...view.entra]), now, params.staleAfterDays)
+    if (elsewhere.active.length === 0) return notApplicable('the device is not in use elsewhere')
+    if (defender.stale.length === 0) {
+      return unknown('field-missing', `Defender lastSeen is blank for ${listJoin(defender.unknown.map((o) => `"${o.record.id}"`))}.`)
+    }
+    return flag(
+      `In use (${listJoin(elsewhere.active.map((o) => describeObservation(o, now)))}) but ${listJoin(defender.stale.map((o) => describeObservation(o, now)))}; threshold ${params.staleAfterDays} days.`,
+      [...defender.stale.map(evidenceOf), ...elsewhere.active.map(evidenceOf)],
+      [],
+    )
+  },
+})

@@ -1,0 +1,99 @@
+/** @module The rule contract: one typed object holds a rule's metadata and its pure `evaluate`, validated at load. */
+import { z } from 'zod'
+import type { AnyRecord, DeviceView, SourceName } from '../domain/device.js'
+import { SourceName as SourceNameSchema } from '../domain/device.js'
+import { Category, type Evidence, Severity, type UnknownReason } from '../domain/report.js'
+
+/** What a rule concluded about one device. "Could not judge" is an answer; a guess is not. */
+export type Outcome =
+  | {
+      kind: 'flag'
+      message: string
+      evidence: Evidence[]
+      /** Records the plan acts on; the rule decides (a duplicate targets only the superseded record). */
+      targets: AnyRecord[]
+    }
+  | { kind: 'pass'; message: string }
+  | { kind: 'notApplicable'; reason: string }
+  | { kind: 'unknown'; reason: UnknownReason; detail: string }
+
+export const flag = (message: string, evidence: Evidence[], targets: AnyRecord[]): Outcome => ({
+  kind: 'flag',
+  message,
+  evidence,
+  targets,
+})
+export const pass = (message: string): Outcome => ({ kind: 'pass', message })
+export const notApplicable = (reason: string): Outcome => ({ kind: 'notApplicable', reason })
+export const unknown = (reason: UnknownReason, detail: string): Outcome => ({ kind: 'unknown', reason, detail })
+
+/** What a source looks like to the rules: connected or not, and whether its absence can be trusted. */
+export interface SourceState {
+  status: 'ok' | 'missing' | 'error'
+  /** False when the coverage brake tripped: "no record here" proves nothing. */
+  trusted: boolean
+}
+export type SourceStates = Record<SourceName, SourceState>
+
+export interface RuleContext<P> {
+  params: P
+  /** Evaluation instant (epoch ms): `--as-of`, else the snapshot's `takenAt`, else now. Rules never read the clock. */
+  now: number
+  sources: SourceStates
+}
+
+export interface RuleDefinition<P extends z.ZodType = z.ZodType> {
+  /** Equals the file name; never renamed (add `aliases`). */
+  id: string
+  aliases?: string[]
+  /** States the finding, not "Check …". */
+  title: string
+  category: Category
+  severity: Severity
+  /**
+   * Sources whose *absence of a record* the rule relies on: a flag while one of them is missing, failed or
+   * untrusted (coverage brake) becomes `unknown` — enforced by the engine, not by each rule.
+   */
+  needs: SourceName[]
+  /**
+   * Sources whose activity the rule weighs: a flag while one of them failed to load becomes `unknown`,
+   * since the failed source might have shown the device in use. A source that is simply not connected is fine.
+   */
+  observes: SourceName[]
+  params: P
+  rationale: string
+  remediation: string[]
+  references: string[]
+  evaluate(view: DeviceView, ctx: RuleContext<z.infer<P>>): Outcome
+}
+
+const RuleMeta = z.object({
+  id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'rule ids are kebab-case'),
+  aliases: z.array(z.string()).optional(),
+  title: z
+    .string()
+    .min(10)
+    .refine((t) => !/^(check|ensure|verify)\b/i.test(t), 'a title states the finding, not "Check …"'),
+  category: Category,
+  severity: Severity,
+  needs: z.array(SourceNameSchema),
+  observes: z.array(SourceNameSchema),
+  rationale: z.string().min(20),
+  remediation: z.array(z.string().min(1)).min(1),
+  references: z.array(z.string().url()).min(1),
+})
+
+/**
+ * Declares a rule; malformed metadata fails at start-up, and the params schema must accept `{}` (all defaults).
+ * @throws Error naming the rule and the bad field.
+ */
+export function defineRule<P extends z.ZodType>(def: RuleDefinition<P>): RuleDefinition<P> {
+  const meta = RuleMeta.safeParse(def)
+  if (!meta.success) {
+    const issue = meta.error.issues[0]!
+    throw new Error(`rule "${def.id}": metadata field "${issue.path.join('.')}" is invalid: ${issue.message}`)
+  }
+  const defaults = def.params.safeParse({})
+  if (!defaults.success) throw new Error(`rule "${def.id}": params need a default for every field`)
+  return def
+}
