@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { rulesMarkdown } from '../src/cli/commands/rules.js'
 import { RULES } from '../src/rules/index.js'
 import { defineRule } from '../src/rules/rule.js'
 
@@ -33,6 +34,10 @@ describe('rules', () => {
 
   it.each(ruleFiles)('%s has a test file beside it', (file) => {
     expect(existsSync(join(rulesDir, file.replace(/\.ts$/, '.test.ts')))).toBe(true)
+  })
+
+  it('docs/rules.md is generated from the current rule metadata', () => {
+    expect(readFileSync(join(root, 'docs/rules.md'), 'utf8')).toBe(rulesMarkdown())
   })
 
   it('rejects a rule whose title is a "Check …" instruction', () => {

@@ -3,6 +3,8 @@ import { Command } from 'commander'
 import { VERSION } from '../version.js'
 import { registerDemo } from './commands/demo.js'
 import { registerRun } from './commands/run.js'
+import { registerRules } from './commands/rules.js'
+import { registerSchema } from './commands/schema.js'
 import { reportError } from './output.js'
 
 export function buildProgram(): Command {
@@ -28,6 +30,8 @@ Run 'offboard <command> --help' for the options of a command.`,
     )
   registerRun(program)
   registerDemo(program)
+  registerRules(program)
+  registerSchema(program)
   // Subcommands inherit exitOverride so usage errors reach reportError (exit 2) instead of process.exit(1).
   for (const cmd of program.commands) cmd.exitOverride()
   return program

@@ -1,0 +1,166 @@
+/** @module End-to-end tests of the built `offboard` command: usage errors, bad input, outputs, and the demo tenant. */
+import { spawnSync } from 'node:child_process'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { Report } from '../src/domain/report.js'
+import { reportJsonSchema } from '../src/report/json-schema.js'
+
+const root = join(import.meta.dirname, '..')
+const bin = join(root, 'bin/offboard.js')
+const scenarios = join(import.meta.dirname, 'scenarios')
+const work = mkdtempSync(join(tmpdir(), 'offboard-cli-'))
+afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+function offboard(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', CI: '1' } })
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+const AS_OF = '2026-11-01T00:00:00Z'
+
+describe('usage', () => {
+  it('--help lists the commands and a quick start', () => {
+    const r = offboard('--help')
+    expect(r.status).toBe(0)
+    for (const word of ['run', 'demo', 'schema', 'Quick start']) expect(r.stdout).toContain(word)
+  })
+
+  it('run --help documents every option, the snapshot files and the exit codes', () => {
+    const r = offboard('run', '--help')
+    expect(r.status).toBe(0)
+    for (const word of ['--snapshot', '--demo', '--as-of', '--format', '--policy', '--stale-after', '--out', 'managedDevices.json', 'machines.json', 'Exit codes']) {
+      expect(r.stdout).toContain(word)
+    }
+  })
+
+  it.each([
+    [['run', '--demo', '--colour'], /unknown option '--colour'/],
+    [['run'], /--snapshot <dir> or --demo/],
+    [['run', '--demo', '--format', 'xml'], /xml.*invalid|Allowed choices/i],
+    [['run', '--demo', '--as-of', '2026-02-30'], /not a real date/],
+    [['run', '--demo', '--stale-after', '10'], /at least 30/],
+    [['run', '--demo', '--devices', 'many'], /whole number/],
+    [['run', '--snapshot', scenarios, '--demo'], /cannot be used together/],
+    [['frobnicate'], /unknown command/],
+  ])('offboard %j is a usage error (exit 2) with nothing on stdout', (args, message) => {
+    const r = offboard(...(args as string[]))
+    expect(r.status).toBe(2)
+    expect(r.stderr).toMatch(message)
+    expect(r.stdout).toBe('')
+  })
+})
+
+describe('bad input', () => {
+  it('names a folder that does not exist', () => {
+    const r = offboard('run', '--snapshot', join(work, 'nope'), '--format', 'json')
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/nope.*does not exist/)
+    expect(r.stdout).toBe('')
+  })
+
+  it('names the file, record, id and field of an invalid record', () => {
+    const dir = join(work, 'bad-record')
+    cpSync(join(scenarios, 'removed-from-intune'), dir, { recursive: true })
+    const devices = JSON.parse(readFileSync(join(dir, 'devices.json'), 'utf8'))
+    devices.value[1].approximateLastSignInDateTime = '2026-13-40T00:00:00Z'
+    writeFileSync(join(dir, 'devices.json'), JSON.stringify(devices))
+    const r = offboard('run', '--snapshot', dir, '--format', 'json')
+    expect(r.status).toBe(1)
+    expect(r.stderr).toContain('devices.json')
+    expect(r.stderr).toContain('record 2')
+    expect(r.stderr).toContain('"51bf1a96-10dc-4d90-af18-963cff86d533"')
+    expect(r.stderr).toContain('approximateLastSignInDateTime')
+    expect(r.stdout).toBe('')
+  })
+
+  it('keeps a previous --out report intact when a later run fails', () => {
+    const out = join(work, 'kept.json')
+    expect(offboard('run', '--snapshot', join(scenarios, 'healthy-fleet'), '--out', out).status).toBe(0)
+    const before = readFileSync(out, 'utf8')
+    const r = offboard('run', '--snapshot', join(scenarios, 'malformed-export'), '--out', out)
+    expect(r.status).toBe(1)
+    expect(readFileSync(out, 'utf8')).toBe(before)
+    expect(readdirSync(work).filter((f) => f.endsWith('.tmp'))).toEqual([])
+  })
+
+  it('rejects a policy file that does not fit the schema, naming the field', () => {
+    const policy = join(work, 'policy-bad.json')
+    writeFileSync(policy, JSON.stringify({ staleAfterDays: 7 }))
+    const r = offboard('run', '--snapshot', join(scenarios, 'healthy-fleet'), '--policy', policy, '--format', 'json')
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/policy-bad\.json.*staleAfterDays/s)
+  })
+})
+
+describe('outputs', () => {
+  it('json is one parseable report that validates against the contract, and nothing else', () => {
+    const r = offboard('run', '--snapshot', join(scenarios, 'removed-from-intune'), '--as-of', AS_OF, '--format', 'json')
+    expect(r.status).toBe(0)
+    const report = Report.parse(JSON.parse(r.stdout))
+    expect(report.asOf).toBe('2026-11-01T00:00:00.000Z')
+    expect(report.summary.text).toMatch(/^There is 1 device no longer in Intune but still in other portals\./)
+    expect(r.stderr).toBe('')
+  })
+
+  it('csv starts with the documented header', () => {
+    const r = offboard('run', '--snapshot', join(scenarios, 'removed-from-intune'), '--format', 'csv')
+    expect(r.status).toBe(0)
+    expect(r.stdout.split('\r\n')[0]).toMatch(/^status,suggestionId,category,severity,displayName/)
+    expect(r.stdout).toContain('576d0fe3-1b2c-41f8-ad1e-bc8415a6b183')
+  })
+
+  it('table output has no colour codes when NO_COLOR is set', () => {
+    const r = offboard('run', '--snapshot', join(scenarios, 'removed-from-intune'), '--format', 'table')
+    expect(r.status).toBe(0)
+    expect(r.stdout).toContain('LT-0107')
+    expect(r.stdout).not.toContain('\u001b[')
+  })
+
+  it('applies a policy exclusion and says which rule excluded the device', () => {
+    const policy = join(work, 'policy.json')
+    writeFileSync(policy, JSON.stringify({ exclude: [{ field: 'name', pattern: 'LT-01*', label: 'Leave the LT-01xx pool alone' }] }))
+    const r = offboard('run', '--snapshot', join(scenarios, 'removed-from-intune'), '--policy', policy, '--format', 'json')
+    const report = Report.parse(JSON.parse(r.stdout))
+    expect(report.suggestions).toEqual([])
+    const skip = report.skipped.find((s) => s.device.ids.entraObjectId === '576d0fe3-1b2c-41f8-ad1e-bc8415a6b183')
+    expect(skip?.reason).toBe('excludedByPolicy')
+    expect(skip?.note).toContain('Leave the LT-01xx pool alone')
+  })
+
+  it('ships a JSON Schema file identical to the one generated from the contract', () => {
+    const shipped = JSON.parse(readFileSync(join(root, 'schema/report.schema.json'), 'utf8'))
+    expect(shipped).toEqual(reportJsonSchema())
+    expect(JSON.parse(offboard('schema').stdout)).toEqual(shipped)
+  })
+})
+
+describe('demo tenant', () => {
+  it('run --demo is deterministic and covers every category', () => {
+    const a = offboard('run', '--demo', '--format', 'json')
+    const b = offboard('run', '--demo', '--format', 'json')
+    expect(a.status).toBe(0)
+    expect(a.stdout).toBe(b.stdout)
+    const report = Report.parse(JSON.parse(a.stdout))
+    for (const c of ['removedFromIntune', 'stale', 'duplicate', 'defenderOrphan', 'autopilotLeftover', 'review']) {
+      expect(report.summary.counts.byCategory[c], c).toBeGreaterThan(0)
+    }
+    for (const reason of ['hybridJoined', 'sharedDevice', 'teamsPhone', 'ambiguousMatch']) {
+      expect(report.summary.counts.bySkipReason[reason], reason).toBeGreaterThan(0)
+    }
+    expect(report.undetermined.length).toBeGreaterThan(0)
+  })
+
+  it('demo --out writes a snapshot that run --snapshot reads to the same suggestions, and refuses a non-empty folder', () => {
+    const dir = join(work, 'demo-tenant')
+    const w = offboard('demo', '--out', dir, '--devices', '300', '--seed', '7')
+    expect(w.status).toBe(0)
+    expect(existsSync(join(dir, 'managedDevices.json'))).toBe(true)
+    const fromFiles = Report.parse(JSON.parse(offboard('run', '--snapshot', dir, '--format', 'json').stdout))
+    const direct = Report.parse(JSON.parse(offboard('run', '--demo', '--devices', '300', '--seed', '7', '--format', 'json').stdout))
+    expect(fromFiles.suggestions).toEqual(direct.suggestions)
+    const again = offboard('demo', '--out', dir)
+    expect(again.status).toBe(2)
+    expect(again.stderr).toMatch(/not empty/)
+  })
+})
