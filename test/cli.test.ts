@@ -162,5 +162,10 @@ describe('demo tenant', () => {
     const again = offboard('demo', '--out', dir)
     expect(again.status).toBe(2)
     expect(again.stderr).toMatch(/not empty/)
+    // --force in the other format replaces the JSON files instead of leaving both formats side by side.
+    expect(offboard('demo', '--out', dir, '--devices', '300', '--seed', '7', '--jsonl', '--force').status).toBe(0)
+    expect(existsSync(join(dir, 'managedDevices.json'))).toBe(false)
+    const fromJsonl = Report.parse(JSON.parse(offboard('run', '--snapshot', dir, '--format', 'json').stdout))
+    expect(fromJsonl.suggestions).toEqual(direct.suggestions)
   })
 })

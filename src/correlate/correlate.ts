@@ -156,6 +156,8 @@ function buildView(
   const links: Link[] = []
   const dangling: DanglingReference[] = []
   const ambiguities: string[] = []
+  /** Keys that a reference already reported as matching several records. */
+  const multiOwned = new Set<string>()
 
   for (const i of members) {
     const rec = records[i]!
@@ -179,9 +181,14 @@ function buildView(
         // Serials join Intune and Autopilot records that share them; record each pairing once (from the lower index).
         for (const j of members) {
           const other = records[j]!
-          if (j <= i || other.source === rec.source) continue
+          // Two Autopilot identities on one serial are an ambiguity (below), not a link.
+          if (j <= i || (other.source === 'autopilot' && rec.source === 'autopilot')) continue
           const otherSerial = other.source === 'intune' || other.source === 'autopilot' ? other.serialKey : null
-          if (otherSerial === r.value) links.push({ from, to: { source: other.source, id: other.id }, via: 'serialNumber', value: r.value })
+          if (otherSerial !== r.value) continue
+          // A serial link has no direction; order its ends so the output does not depend on input order.
+          const to = { source: other.source, id: other.id }
+          const [a, b] = `${from.source}:${from.id}` < `${to.source}:${to.id}` ? [from, to] : [to, from]
+          links.push({ from: a, to: b, via: 'serialNumber', value: r.value })
         }
         continue
       }
@@ -192,20 +199,22 @@ function buildView(
         continue
       }
       if (targets.length > 1) {
+        multiOwned.add(r.key)
         ambiguities.push(
-          `${describe(rec)} ${r.field} "${r.value}" matches ${targets.length} ${r.target} records (${targets.map((t) => `"${records[t]!.id}"`).join(', ')})`,
+          `${describe(rec)} ${r.field} "${r.value}" matches ${targets.length} ${r.target} records (${targets.map((t) => `"${records[t]!.id}"`).sort().join(', ')})`,
         )
       }
       for (const t of targets) links.push({ from, to: { source: records[t]!.source, id: records[t]!.id }, via: r.via, value: r.value })
     }
   }
 
-  ambiguities.push(...conflictingAutopilotLinks(autopilot, intune), ...duplicateSerials(autopilot))
   const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
   entra.sort(byId)
   intune.sort(byId)
   autopilot.sort(byId)
   defender.sort(byId)
+  // After sorting, so that the messages do not depend on input order.
+  ambiguities.push(...duplicateDeviceIds(entra, multiOwned), ...conflictingAutopilotLinks(autopilot, intune), ...duplicateSerials(autopilot))
   links.sort((a, b) => linkKey(a).localeCompare(linkKey(b)))
   dangling.sort((a, b) => `${a.from.source}:${a.from.id}:${a.field}`.localeCompare(`${b.from.source}:${b.from.id}:${b.field}`))
   ambiguities.sort()
@@ -242,10 +251,24 @@ function duplicateSerials(autopilot: AutopilotRecord[]): string[] {
   for (const ap of autopilot) {
     if (!ap.serialKey) continue
     const first = seen.get(ap.serialKey)
-    if (first) out.push(`Autopilot identities "${first}" and "${ap.id}" share serial number "${ap.serialNumber}"`)
+    if (first) out.push(`Autopilot identities "${first}" and "${ap.id}" share serial number "${ap.serialKey}"`)
     else seen.set(ap.serialKey, ap.id)
   }
   return out
+}
+
+/** Entra `deviceId` is unique per device; two objects carrying one cannot be told apart (a broken sync or restore). */
+function duplicateDeviceIds(entra: EntraRecord[], alreadyReported: Set<string>): string[] {
+  const byDeviceId = new Map<string, string[]>()
+  for (const e of entra) {
+    if (!e.deviceId) continue
+    const list = byDeviceId.get(e.deviceId)
+    if (list) list.push(e.id)
+    else byDeviceId.set(e.deviceId, [e.id])
+  }
+  return [...byDeviceId]
+    .filter(([deviceId, ids]) => ids.length > 1 && !alreadyReported.has(`d:${deviceId}`))
+    .map(([deviceId, ids]) => `Entra objects ${ids.map((id) => `"${id}"`).join(', ')} share deviceId "${deviceId}"`)
 }
 
 function describe(rec: AnyRecord): string {

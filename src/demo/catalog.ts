@@ -23,7 +23,17 @@ export type Kind =
 export type OsFamily = 'windows' | 'macOS' | 'iOS' | 'iPadOS' | 'android' | 'linux' | 'printer'
 
 /** How a manufacturer's serial numbers look; the unique part is always 7 base-36 or 10 decimal characters. */
-type SerialStyle = 'dell' | 'hp' | 'lenovo' | 'surface' | 'apple' | 'samsung' | 'google' | 'zebra' | 'teams' | 'generic'
+type SerialStyle =
+  | 'dell'
+  | 'hp'
+  | 'lenovo'
+  | 'surface'
+  | 'apple'
+  | 'samsung'
+  | 'google'
+  | 'zebra'
+  | 'teams'
+  | 'generic'
 
 export interface Model {
   manufacturer: string
@@ -123,7 +133,12 @@ export const MODELS: Record<Kind, readonly Model[]> = {
 }
 
 /** Firmware placeholders that many machines share (situation 19); see src/domain/ids.ts for how they are ignored. */
-export const PLACEHOLDER_SERIALS = ['To be filled by O.E.M.', 'Default string', '0', 'System Serial Number'] as const
+export const PLACEHOLDER_SERIALS = [
+  'To be filled by O.E.M.',
+  'Default string',
+  '0',
+  'System Serial Number',
+] as const
 
 const BASE36 = 36
 const UNIQUE_BASE36_DIGITS = 7 // 36^7 > 2^32, so any uint32 fits
@@ -168,7 +183,13 @@ export interface OsInfo {
   /** Intune `osVersion` and Entra `operatingSystemVersion`. */
   version: string
   /** Defender `osPlatform`, `version`, `osBuild`, `agentVersion`, `osProcessor`. */
-  defender: { osPlatform: string; version: string | null; osBuild: number | null; agentVersion: string; osProcessor: string }
+  defender: {
+    osPlatform: string
+    version: string | null
+    osBuild: number | null
+    agentVersion: string
+    osProcessor: string
+  }
 }
 
 const WINDOWS_11_23H2 = { version: '10.0.22631.4460', release: '23H2', build: 22631 }
@@ -233,7 +254,13 @@ export function osFor(kind: Kind, rng: Rng): OsInfo {
         intune: name,
         entra: name,
         version,
-        defender: { osPlatform: 'iOS', version, osBuild: null, agentVersion: DEFENDER_AGENT_MOBILE, osProcessor: 'arm64' },
+        defender: {
+          osPlatform: 'iOS',
+          version,
+          osBuild: null,
+          agentVersion: DEFENDER_AGENT_MOBILE,
+          osProcessor: 'arm64',
+        },
       }
     }
     case 'android':
@@ -329,16 +356,101 @@ export function storageFor(kind: Kind, rng: Rng): { total: number; free: number 
 }
 
 const FIRST_NAMES = [
-  'Jane', 'John', 'Aisha', 'Carlos', 'Mei', 'Lukas', 'Priya', 'Omar', 'Sofia', 'Noah', 'Emma', 'Liam',
-  'Olivia', 'Mateo', 'Yuki', 'Amara', 'Elena', 'David', 'Fatima', 'Henrik', 'Ingrid', 'Jonas', 'Kenji', 'Lea',
-  'Marta', 'Nadia', 'Oscar', 'Paula', 'Quentin', 'Rosa', 'Samir', 'Tara', 'Umar', 'Vera', 'Wei', 'Ximena',
-  'Yusuf', 'Zoe', 'Anna', 'Ben', 'Chloe', 'Diego', 'Eva', 'Felix', 'Greta', 'Hugo', 'Ida', 'Jakob',
+  'Jane',
+  'John',
+  'Aisha',
+  'Carlos',
+  'Mei',
+  'Lukas',
+  'Priya',
+  'Omar',
+  'Sofia',
+  'Noah',
+  'Emma',
+  'Liam',
+  'Olivia',
+  'Mateo',
+  'Yuki',
+  'Amara',
+  'Elena',
+  'David',
+  'Fatima',
+  'Henrik',
+  'Ingrid',
+  'Jonas',
+  'Kenji',
+  'Lea',
+  'Marta',
+  'Nadia',
+  'Oscar',
+  'Paula',
+  'Quentin',
+  'Rosa',
+  'Samir',
+  'Tara',
+  'Umar',
+  'Vera',
+  'Wei',
+  'Ximena',
+  'Yusuf',
+  'Zoe',
+  'Anna',
+  'Ben',
+  'Chloe',
+  'Diego',
+  'Eva',
+  'Felix',
+  'Greta',
+  'Hugo',
+  'Ida',
+  'Jakob',
 ] as const
 const LAST_NAMES = [
-  'Doe', 'Smith', 'Khan', 'Garcia', 'Chen', 'Müller', 'Patel', 'Haddad', 'Rossi', 'Brown', 'Nguyen', 'Kowalski',
-  'Silva', 'Tanaka', 'Okafor', 'Ivanova', 'Cohen', 'Hansen', 'Larsen', 'Dubois', 'Schmidt', 'Fischer', 'Novak',
-  'Berg', 'Costa', 'Moreau', 'Jensen', 'Lopez', 'Wagner', 'Becker', 'Petrov', 'Sato', 'Kim', 'Ali', 'Ahmed',
-  'Murphy', 'Walsh', 'Virtanen', 'Nilsson', 'Eriksson', 'Horvath', 'Papadopoulos', 'Yilmaz', 'Mensah', 'Santos',
+  'Doe',
+  'Smith',
+  'Khan',
+  'Garcia',
+  'Chen',
+  'Müller',
+  'Patel',
+  'Haddad',
+  'Rossi',
+  'Brown',
+  'Nguyen',
+  'Kowalski',
+  'Silva',
+  'Tanaka',
+  'Okafor',
+  'Ivanova',
+  'Cohen',
+  'Hansen',
+  'Larsen',
+  'Dubois',
+  'Schmidt',
+  'Fischer',
+  'Novak',
+  'Berg',
+  'Costa',
+  'Moreau',
+  'Jensen',
+  'Lopez',
+  'Wagner',
+  'Becker',
+  'Petrov',
+  'Sato',
+  'Kim',
+  'Ali',
+  'Ahmed',
+  'Murphy',
+  'Walsh',
+  'Virtanen',
+  'Nilsson',
+  'Eriksson',
+  'Horvath',
+  'Papadopoulos',
+  'Yilmaz',
+  'Mensah',
+  'Santos',
 ] as const
 
 export const DOMAIN = 'contoso.example'

@@ -27,8 +27,6 @@ import {
   SITUATION_RATES,
 } from './situations.js'
 
-export { DEMO_SITUATIONS, SITUATION_RATES } from './situations.js'
-export type { DemoSituation } from './situations.js'
 export type {
   DemoAutopilotIdentity,
   DemoEntraDevice,
@@ -37,6 +35,8 @@ export type {
   DemoRecords,
   DemoTeamworkDevice,
 } from './records.js'
+export type { DemoSituation } from './situations.js'
+export { DEMO_SITUATIONS, SITUATION_RATES } from './situations.js'
 
 /** The instant the demo snapshot is "taken" unless the caller says otherwise; all timestamps lie before it. */
 export const DEMO_AS_OF = '2026-11-01T00:00:00Z'

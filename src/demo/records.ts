@@ -155,7 +155,13 @@ export const SOURCE_FILES = [
 export type SourceFile = (typeof SOURCE_FILES)[number]
 
 export function emptyRecords(): DemoRecords {
-  return { managedDevices: [], devices: [], windowsAutopilotDeviceIdentities: [], machines: [], teamworkDevices: [] }
+  return {
+    managedDevices: [],
+    devices: [],
+    windowsAutopilotDeviceIdentities: [],
+    machines: [],
+    teamworkDevices: [],
+  }
 }
 
 const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'))
@@ -180,7 +186,9 @@ export function isoSeconds(ms: number): string {
   const z = days + DAYS_0000_TO_1970
   const era = Math.floor(z / DAYS_PER_ERA)
   const doe = z - era * DAYS_PER_ERA
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365)
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+  )
   const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100))
   const mp = Math.floor((5 * doy + 2) / 153)
   const day = doy - Math.floor((153 * mp + 2) / 5) + 1

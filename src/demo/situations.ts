@@ -76,7 +76,7 @@ export const SITUATION_RATES: Record<Exclude<DemoSituation, 'healthy'>, number> 
   defenderServer: 0.045,
 }
 
-export const DAY_MS = 86_400_000
+const DAY_MS = 86_400_000
 const SECOND_MS = 1000
 const MINUTE_MS = 60_000
 const HOUR_MS = 3_600_000
@@ -87,6 +87,8 @@ const RECENT_ENTRA: Days = [0, 20]
 const RECENT_INTUNE: Days = [0, 7]
 const RECENT_DEFENDER: Days = [0, 5]
 const RECENT_AUTOPILOT: Days = [0, 20]
+const OFFLINE_A_WHILE: Days = [7, 20]
+const OFFLINE_A_WHILE_SHARE = 0.08
 const STALE: Days = [100, 395]
 /** Extra days one source may lag behind another on a stale device, keeping all of them within 100–400 days. */
 const STALE_JITTER_DAYS = 5
@@ -98,7 +100,7 @@ const AUTOPILOT_LEFTOVER: Days = [120, 390]
 const SILENT: Days = [100, 200]
 const NOT_DEPLOYED_IMPORTED: Days = [1, 90]
 const SERVER_ACTIVE: Days = [0, 2]
-const SERVER_INACTIVE: Days = [30, 200]
+const SERVER_INACTIVE: Days = [8, 200]
 const PRINTER_OLD: Days = [30, 200]
 const SAME_WEEK: Days = [0, 7]
 /** How long before its first activity a device was registered. */
@@ -182,6 +184,14 @@ function ago(ctx: BuildContext, [min, max]: Days): number {
   return ctx.asOfMs - min * DAY_MS - Math.floor(ctx.rng.float() * spanSeconds) * SECOND_MS
 }
 
+/**
+ * Defender `lastSeen` of a device in use: usually the last day or so, but laptops left at home for a week or two
+ * turn Inactive in Defender (7-day rule) while being perfectly healthy.
+ */
+function recentDefender(ctx: BuildContext): number {
+  return ago(ctx, ctx.rng.chance(OFFLINE_A_WHILE_SHARE) ? OFFLINE_A_WHILE : RECENT_DEFENDER)
+}
+
 /** `ms` moved up to `days` further into the past, for sources that saw a stale device a little earlier. */
 function earlier(ctx: BuildContext, ms: number, days: number): number {
   return ms - ctx.rng.int(0, days * (DAY_MS / HOUR_MS)) * HOUR_MS
@@ -200,7 +210,8 @@ const PERSONAL_NAME: Partial<Record<Kind, (model: Model) => string>> = {
   mac: () => 'MacBook',
   iphone: () => 'iPhone',
   ipad: () => 'iPad',
-  android: (m) => (m.manufacturer === 'samsung' ? 'Galaxy' : m.manufacturer === 'Google' ? 'Pixel' : 'moto'),
+  android: (m) =>
+    m.manufacturer === 'samsung' ? 'Galaxy' : m.manufacturer === 'Google' ? 'Pixel' : 'moto g',
 }
 
 const NAME_PREFIX: Record<Kind, string> = {
@@ -227,7 +238,14 @@ const TEAMS_PREFIX: Record<NonNullable<Model['teamsType']>, string> = {
 }
 
 /** Kinds whose hardware has no Wi-Fi adapter worth reporting. */
-const WIRED_KINDS: ReadonlySet<Kind> = new Set(['desktop', 'whitebox', 'kiosk', 'windowsServer', 'linuxServer', 'printer'])
+const WIRED_KINDS: ReadonlySet<Kind> = new Set([
+  'desktop',
+  'whitebox',
+  'kiosk',
+  'windowsServer',
+  'linuxServer',
+  'printer',
+])
 
 interface PhysicalOptions {
   ownership?: 'company' | 'personal'
@@ -301,7 +319,8 @@ function entraRecord(ctx: BuildContext, p: Physical, ids: ChainIds, o: EntraOpti
   if (o.autopilot) {
     physicalIds.push(`[ZTDID]:${o.autopilot.ztdId}`)
     // Entra writes an empty "[OrderId]:" for some devices without a group tag, as in the sample scenarios.
-    if (o.autopilot.groupTag !== '' || ctx.rng.chance(0.5)) physicalIds.push(`[OrderId]:${o.autopilot.groupTag}`)
+    if (o.autopilot.groupTag !== '' || ctx.rng.chance(0.5))
+      physicalIds.push(`[OrderId]:${o.autopilot.groupTag}`)
     physicalIds.push(`[GID]:g:${ctx.rng.int(1_000_000, 9_999_999)}${ctx.rng.int(100_000_000, 999_999_999)}`)
   }
   return {
@@ -373,7 +392,13 @@ function defaultCompliance(ctx: BuildContext): string {
   ] as const)
 }
 
-function intuneRecord(ctx: BuildContext, p: Physical, ids: ChainIds, o: IntuneOptions, autopilot: boolean): DemoManagedDevice {
+function intuneRecord(
+  ctx: BuildContext,
+  p: Physical,
+  ids: ChainIds,
+  o: IntuneOptions,
+  autopilot: boolean,
+): DemoManagedDevice {
   const enrollmentType = o.enrollmentType ?? defaultEnrollmentType(ctx, p, autopilot)
   return {
     id: ids.intuneId,
@@ -558,7 +583,12 @@ function covered(ctx: BuildContext, p: Physical): boolean {
 
 /** Corporate Windows devices are Autopilot-registered at about this rate (the brief's ~55 %). */
 function autopilotRegistered(ctx: BuildContext, p: Physical): boolean {
-  return isWindowsClient(p) && p.ownership === 'company' && p.kind !== 'whitebox' && ctx.rng.chance(AUTOPILOT_SHARE)
+  return (
+    isWindowsClient(p) &&
+    p.ownership === 'company' &&
+    p.kind !== 'whitebox' &&
+    ctx.rng.chance(AUTOPILOT_SHARE)
+  )
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -577,7 +607,13 @@ const HEALTHY_KINDS: KindMix = [
   ['mac', 12],
 ]
 /** Probability that a device of this kind is personally owned (BYOD). */
-const PERSONAL_SHARE: Partial<Record<Kind, number>> = { laptop: 0.04, mac: 0.25, iphone: 0.75, ipad: 0.4, android: 0.75 }
+const PERSONAL_SHARE: Partial<Record<Kind, number>> = {
+  laptop: 0.04,
+  mac: 0.25,
+  iphone: 0.75,
+  ipad: 0.4,
+  android: 0.75,
+}
 
 function ownershipFor(ctx: BuildContext, kind: Kind): 'company' | 'personal' {
   return ctx.rng.chance(PERSONAL_SHARE[kind] ?? 0) ? 'personal' : 'company'
@@ -591,7 +627,7 @@ function healthy(ctx: BuildContext): void {
     entra: { lastSignIn: ago(ctx, RECENT_ENTRA) },
     intune: { lastSync: ago(ctx, RECENT_INTUNE) },
     autopilot: autopilotRegistered(ctx, p) ? { lastContacted: ago(ctx, RECENT_AUTOPILOT) } : null,
-    defender: covered(ctx, p) ? { lastSeen: ago(ctx, RECENT_DEFENDER) } : null,
+    defender: covered(ctx, p) ? { lastSeen: recentDefender(ctx) } : null,
   })
 }
 
@@ -657,7 +693,7 @@ function removedFromIntune(ctx: BuildContext, stillActive: boolean): void {
   const p = physical(ctx, ctx.rng.weighted(REMOVED_KINDS))
   const signIn = ago(ctx, stillActive ? STILL_ACTIVE_SIGN_IN : REMOVED_SIGN_IN)
   const defenderShare = isWindowsClient(p) ? 0.6 : 0.3
-  const lastSeen = stillActive ? ago(ctx, RECENT_DEFENDER) : earlier(ctx, signIn, STALE_JITTER_DAYS)
+  const lastSeen = stillActive ? recentDefender(ctx) : earlier(ctx, signIn, STALE_JITTER_DAYS)
   chain(ctx, p, {
     entra: { lastSignIn: signIn },
     defender: ctx.rng.chance(defenderShare) ? { lastSeen } : null,
@@ -689,7 +725,7 @@ function reimagedDuplicate(ctx: BuildContext): void {
     since: reimagedAt,
     entra: { lastSignIn: ago(ctx, RECENT_ENTRA) },
     intune: { lastSync: ago(ctx, RECENT_INTUNE) },
-    defender: freshMachine ? { lastSeen: ago(ctx, RECENT_DEFENDER) } : null,
+    defender: freshMachine ? { lastSeen: recentDefender(ctx) } : null,
   })
 }
 
@@ -713,7 +749,9 @@ function autopilotLeftover(ctx: BuildContext): void {
   const p = physical(ctx, rng.chance(0.8) ? 'laptop' : 'desktop')
   const contacted = ago(ctx, AUTOPILOT_LEFTOVER)
   chain(ctx, p, {
-    entra: { lastSignIn: later(ctx, contacted, 0, 10 * DAY_MS), enabled: rng.chance(0.6) },
+    // A retire usually clears Entra's management flag; about half the leftovers still show it (then the
+    // device also reads as "removed from Intune", which takes precedence with the same plan).
+    entra: { lastSignIn: later(ctx, contacted, 0, 10 * DAY_MS), enabled: rng.chance(0.6), managed: rng.chance(0.5) },
     autopilot: {
       lastContacted: contacted,
       userPrincipalName: p.user && rng.chance(0.7) ? p.user.upn : '',
@@ -741,11 +779,14 @@ function autopilotNotDeployed(ctx: BuildContext): void {
 
 /** Situation 9: Entra and Defender active this week, Intune silent for 100–200 days (a broken MDM agent). */
 function intuneSilent(ctx: BuildContext): void {
-  const p = physical(ctx, ctx.rng.weighted<Kind>([
-    ['laptop', 70],
-    ['desktop', 15],
-    ['mac', 15],
-  ]))
+  const p = physical(
+    ctx,
+    ctx.rng.weighted<Kind>([
+      ['laptop', 70],
+      ['desktop', 15],
+      ['mac', 15],
+    ]),
+  )
   const lastSync = ago(ctx, SILENT)
   chain(ctx, p, {
     entra: { lastSignIn: ago(ctx, SAME_WEEK) },
@@ -903,16 +944,20 @@ function blankTimestamps(ctx: BuildContext): void {
 /** Situation 16: the Entra object is already disabled and stale; Intune no longer has the device. */
 function alreadyDisabled(ctx: BuildContext): void {
   const { rng } = ctx
-  const p = physical(ctx, rng.weighted<Kind>([
-    ['laptop', 60],
-    ['iphone', 15],
-    ['android', 15],
-    ['mac', 10],
-  ]))
+  const p = physical(
+    ctx,
+    rng.weighted<Kind>([
+      ['laptop', 60],
+      ['iphone', 15],
+      ['android', 15],
+      ['mac', 10],
+    ]),
+  )
   const signIn = ago(ctx, STALE)
   chain(ctx, p, {
     entra: { lastSignIn: signIn, enabled: false, managed: rng.chance(0.5) },
-    defender: isWindowsClient(p) && rng.chance(0.3) ? { lastSeen: earlier(ctx, signIn, STALE_JITTER_DAYS) } : null,
+    defender:
+      isWindowsClient(p) && rng.chance(0.3) ? { lastSeen: earlier(ctx, signIn, STALE_JITTER_DAYS) } : null,
   })
 }
 
@@ -923,7 +968,7 @@ function ambiguousEntra(ctx: BuildContext): void {
   const ids = chain(ctx, p, {
     entra: { lastSignIn: ago(ctx, RECENT_ENTRA), trustType: 'ServerAd', onPremisesSync: ago(ctx, [0, 1]) },
     intune: { lastSync: ago(ctx, RECENT_INTUNE) },
-    defender: covered(ctx, p) ? { lastSeen: ago(ctx, RECENT_DEFENDER), fqdn: true } : null,
+    defender: covered(ctx, p) ? { lastSeen: recentDefender(ctx), fqdn: true } : null,
   })
   const secondSignIn = ago(ctx, [30, 200])
   ctx.out.devices.push(
@@ -939,16 +984,20 @@ function ambiguousEntra(ctx: BuildContext): void {
 /** Situation 18: a stale Intune record whose azureADDeviceId points at an Entra object that was deleted. */
 function danglingEntraReference(ctx: BuildContext): void {
   const { rng } = ctx
-  const p = physical(ctx, rng.weighted<Kind>([
-    ['laptop', 60],
-    ['iphone', 20],
-    ['android', 20],
-  ]))
+  const p = physical(
+    ctx,
+    rng.weighted<Kind>([
+      ['laptop', 60],
+      ['iphone', 20],
+      ['android', 20],
+    ]),
+  )
   const lastSync = ago(ctx, [100, 300])
   chain(ctx, p, {
     entra: null,
     intune: { lastSync, compliance: 'noncompliant' },
-    defender: isWindowsClient(p) && rng.chance(0.3) ? { lastSeen: earlier(ctx, lastSync, STALE_JITTER_DAYS) } : null,
+    defender:
+      isWindowsClient(p) && rng.chance(0.3) ? { lastSeen: earlier(ctx, lastSync, STALE_JITTER_DAYS) } : null,
   })
 }
 
@@ -958,7 +1007,7 @@ function placeholderSerial(ctx: BuildContext): void {
   chain(ctx, p, {
     entra: { lastSignIn: ago(ctx, RECENT_ENTRA) },
     intune: { lastSync: ago(ctx, RECENT_INTUNE) },
-    defender: covered(ctx, p) ? { lastSeen: ago(ctx, RECENT_DEFENDER) } : null,
+    defender: covered(ctx, p) ? { lastSeen: recentDefender(ctx) } : null,
   })
 }
 

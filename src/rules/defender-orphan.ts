@@ -1,10 +1,8 @@
 /** @module Flags Defender machines that no other source knows and that stopped reporting. */
 import { describeObservation, evidenceOf, listJoin, observeAll, summarize } from '../evaluate/activity.js'
+import { isOnboarded } from '../evaluate/defender-onboarding.js'
 import { StaleParams } from './params.js'
 import { defineRule, flag, notApplicable, pass, unknown } from './rule.js'
-
-/** Onboarding states after which the sensor has nothing left to offboard. */
-const NOT_ONBOARDED = new Set(['canbeonboarded', 'unsupported', 'insufficientinfo', 'offboarded'])
 
 export default defineRule({
   id: 'defender-orphan',
@@ -39,11 +37,11 @@ export default defineRule({
     if (activity.unknown.length > 0) {
       return unknown('field-missing', `Defender lastSeen is blank for ${listJoin(activity.unknown.map((o) => `"${o.record.id}"`))}.`)
     }
-    const onboarded = view.defender.filter((m) => !NOT_ONBOARDED.has(m.onboardingStatus?.toLowerCase() ?? ''))
+    const onboarded = view.defender.filter(isOnboarded)
     if (onboarded.length === 0) return notApplicable('no machine is still onboarded')
     const dangling = view.dangling.filter((d) => d.from.source === 'defender')
     const why = dangling.length
-      ? `its Entra device id ${listJoin(dangling.map((d) => `"${d.value}"`))} matches no Entra object`
+      ? `its Entra device id ${listJoin([...new Set(dangling.map((d) => `"${d.value}"`))])} matches no Entra object`
       : 'no Intune, Entra or Autopilot record matches it'
     return flag(
       `Only Defender knows this machine (${why}) and it stopped reporting: ${listJoin(activity.stale.map((o) => describeObservation(o, now)))}; threshold ${params.staleAfterDays} days.`,

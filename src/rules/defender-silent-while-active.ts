@@ -1,5 +1,6 @@
 /** @module Review: the device is in daily use but its Defender sensor stopped reporting (unprotected, not retired). */
 import { describeObservation, evidenceOf, listJoin, observeAll, summarize } from '../evaluate/activity.js'
+import { isOnboarded } from '../evaluate/defender-onboarding.js'
 import { StaleParams } from './params.js'
 import { defineRule, flag, notApplicable, pass, unknown } from './rule.js'
 
@@ -21,7 +22,10 @@ export default defineRule({
   references: ['https://learn.microsoft.com/defender-endpoint/fix-unhealthy-sensors'],
   evaluate(view, { params, now }) {
     if (view.defender.length === 0) return notApplicable('no Defender machine')
-    const defender = summarize(observeAll(view.defender), now, params.staleAfterDays)
+    // An offboarded sensor is silent on purpose.
+    const onboarded = view.defender.filter(isOnboarded)
+    if (onboarded.length === 0) return notApplicable('no machine is onboarded')
+    const defender = summarize(observeAll(onboarded), now, params.staleAfterDays)
     if (defender.active.length > 0) return pass(`The sensor reports: ${describeObservation(defender.active[0]!, now)}.`)
     const elsewhere = summarize(observeAll([...view.intune, ...view.entra]), now, params.staleAfterDays)
     if (elsewhere.active.length === 0) return notApplicable('the device is not in use elsewhere')

@@ -27,7 +27,10 @@ export default defineRule({
   rationale:
     'Re-imaging a device that is not in Autopilot joins it to Entra again as a new object; the old object stays ' +
     'enabled and unused. Disabling it leaves the live object and the user alone.',
-  remediation: ['Disable the superseded Entra object; delete it after the grace period.'],
+  remediation: [
+    'Delete the superseded Intune record that still names the old object, if any.',
+    'Disable the superseded Entra object; delete it after the grace period.',
+  ],
   references: ['https://learn.microsoft.com/entra/identity/devices/manage-stale-devices'],
   evaluate(view, { params, now }) {
     if (view.entra.length < 2) return notApplicable('one Entra object at most')

@@ -2,7 +2,7 @@
 import { claimsIntuneManagement } from '../evaluate/intune-management.js'
 import { describeObservation, evidenceOf, listJoin, observeView, summarize } from '../evaluate/activity.js'
 import { StaleParams } from './params.js'
-import { defineRule, flag, notApplicable, pass } from './rule.js'
+import { defineRule, flag, notApplicable } from './rule.js'
 
 export default defineRule({
   id: 'unmanaged-but-active',
@@ -29,7 +29,8 @@ export default defineRule({
     const managed = view.entra.filter(claimsIntuneManagement)
     if (managed.length === 0) return notApplicable('Entra does not record Intune management for this device')
     const activity = summarize(observeView(view), now, params.staleAfterDays)
-    if (activity.active.length === 0) return pass('Not in use; the removed-from-Intune rule judges it.')
+    // Not in use, or activity unknown: the removed-from-Intune rule judges it (and says unknown when it cannot).
+    if (activity.active.length === 0) return notApplicable('not seen in use; the removed-from-intune rule judges the device')
     return flag(
       `No longer in Intune, but still in use: ${listJoin(activity.active.map((o) => describeObservation(o, now)))}.`,
       [

@@ -51,13 +51,15 @@ export async function readCollection<T extends { id: string }>(
       }
       return
     }
+    // Graph GUIDs and Defender's hex ids are case-insensitive: "99C6…" and "99c6…" are one record.
     const id = result.data.id
-    const first = seen.get(id)
+    const key = id.toLowerCase()
+    const first = seen.get(key)
     if (first !== undefined) {
       problems.add({ record: index, recordId: id, field: 'id', problem: `duplicate id: record ${first} has the same id` })
       return
     }
-    seen.set(id, index)
+    seen.set(key, index)
     out.push(result.data)
   }
 
@@ -140,7 +142,14 @@ export function describeJsonError(err: unknown, text: string): string {
   const message = err instanceof Error ? err.message : String(err)
   const m = /position (\d+)/.exec(message)
   const base = message.replace(/\s*in JSON at position \d+.*$/s, '').replace(/^JSON\.parse: /, '')
-  if (!m) return `invalid JSON: ${base}`
+  if (!m) {
+    // V8 gives no position when the text simply stops ("Unexpected end of JSON input"): point at the end.
+    if (/end of JSON input/i.test(message)) {
+      const lines = text.split('\n')
+      return `invalid JSON at line ${lines.length}, column ${lines[lines.length - 1]!.length + 1}: ${base} (the file ends too early: was it truncated?)`
+    }
+    return `invalid JSON: ${base}`
+  }
   const pos = Number(m[1])
   let line = 1
   let lineStart = 0

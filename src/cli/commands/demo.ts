@@ -1,9 +1,12 @@
 /** @module `offboard demo`: write the deterministic demo tenant as a snapshot folder. */
-import { readdir } from 'node:fs/promises'
+import { readdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { Command } from 'commander'
 import { DEMO_AS_OF, writeDemoSnapshot } from '../../demo/generate.js'
 import { UsageError } from '../../lib/errors.js'
-import { note, progressEnabled } from '../output.js'
+import { SOURCES } from '../../sources/index.js'
+import { TEAMS_COLLECTION } from '../../sources/teams/index.js'
+import { note } from '../output.js'
 import { parsePositiveInt } from '../parse.js'
 import { DEFAULT_DEMO_DEVICES, DEFAULT_DEMO_SEED } from './run.js'
 
@@ -39,10 +42,15 @@ export function registerDemo(program: Command): void {
       if (existing.length > 0 && !opts.force) {
         throw new UsageError(`${opts.out} is not empty; refusing to overwrite it.`, 'Choose an empty folder, or pass --force.')
       }
+      if (existing.length > 0) {
+        // A previous export in the other format would leave both x.json and x.jsonl, which the reader refuses.
+        const collections = [...Object.values(SOURCES).map((d) => d.collection), TEAMS_COLLECTION]
+        await Promise.all(collections.flatMap((c) => [`${c}.json`, `${c}.jsonl`]).map((f) => rm(join(opts.out, f), { force: true })))
+      }
       const devices = opts.devices ?? DEFAULT_DEMO_DEVICES
       const seed = opts.seed ?? DEFAULT_DEMO_SEED
       const result = await writeDemoSnapshot(opts.out, { devices, seed, ...(opts.asOf ? { asOf: opts.asOf } : {}), jsonl: Boolean(opts.jsonl) })
-      const progress = progressEnabled(opts.quiet) || !opts.quiet
+      const progress = !opts.quiet
       note(progress, `Wrote the demo tenant (${devices.toLocaleString('en-US')} devices, seed ${seed}) to ${opts.out}:`)
       for (const [name, count] of Object.entries(result.counts)) note(progress, `  ${name.padEnd(34)} ${count.toLocaleString('en-US')} records`)
     })

@@ -2,9 +2,9 @@
 import type { DefenderRecord } from '../../domain/device.js'
 import { daysBetween } from '../../domain/time.js'
 import { quote } from '../../domain/text.js'
+import { isOnboarded } from '../../evaluate/defender-onboarding.js'
 import type { DraftAction, PlanOptions } from '../plan.js'
 
-const NOT_ONBOARDED = new Set(['canbeonboarded', 'unsupported', 'insufficientinfo', 'offboarded'])
 /** Platforms the offboard API supports (Windows 10 1703+, 11, Server 2019+). */
 const API_SUPPORTED = /^(windows10|windows11|windowsserver(2019|2022|2025))$/i
 /** Supported only with the unified agent, which the machine record does not reveal. */
@@ -27,7 +27,7 @@ export function defenderStep(m: DefenderRecord, opts: PlanOptions): DraftAction 
       request: null,
     }
   }
-  if (NOT_ONBOARDED.has(m.onboardingStatus?.toLowerCase() ?? '')) return null
+  if (!isOnboarded(m)) return null
   const warnings: string[] = []
   const silentDays = m.lastSeen === null ? null : daysBetween(m.lastSeen, opts.now)
   if (silentDays !== null && silentDays > 7) {
