@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs'
 
 const entry = new URL('../dist/cli/main.js', import.meta.url)
 if (!existsSync(entry)) {
-  process.stderr.write("offboard: error: offboard is not built yet.\n  how to fix: run 'npm install' (or 'npm run build') in the offboard folder.\n")
+  process.stderr.write(
+    "offboard: error: offboard is not built yet.\n  how to fix: run 'npm install' (or 'npm run build') in the offboard folder.\n",
+  )
   process.exit(1)
 }
 const { main } = await import(entry.href)

@@ -1,6 +1,6 @@
 /** @module End-to-end tests of the built `offboard` command: usage errors, bad input, outputs, and the demo tenant. */
 import { spawnSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -14,7 +14,10 @@ const work = mkdtempSync(join(tmpdir(), 'offboard-cli-'))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
 function offboard(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', CI: '1' } })
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', CI: '1' },
+  })
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 const AS_OF = '2026-11-01T00:00:00Z'
@@ -29,7 +32,18 @@ describe('usage', () => {
   it('run --help documents every option, the snapshot files and the exit codes', () => {
     const r = offboard('run', '--help')
     expect(r.status).toBe(0)
-    for (const word of ['--snapshot', '--demo', '--as-of', '--format', '--policy', '--stale-after', '--out', 'managedDevices.json', 'machines.json', 'Exit codes']) {
+    for (const word of [
+      '--snapshot',
+      '--demo',
+      '--as-of',
+      '--format',
+      '--policy',
+      '--stale-after',
+      '--out',
+      'managedDevices.json',
+      'machines.json',
+      'Exit codes',
+    ]) {
       expect(r.stdout).toContain(word)
     }
   })
@@ -87,7 +101,15 @@ describe('bad input', () => {
   it('rejects a policy file that does not fit the schema, naming the field', () => {
     const policy = join(work, 'policy-bad.json')
     writeFileSync(policy, JSON.stringify({ staleAfterDays: 7 }))
-    const r = offboard('run', '--snapshot', join(scenarios, 'healthy-fleet'), '--policy', policy, '--format', 'json')
+    const r = offboard(
+      'run',
+      '--snapshot',
+      join(scenarios, 'healthy-fleet'),
+      '--policy',
+      policy,
+      '--format',
+      'json',
+    )
     expect(r.status).toBe(1)
     expect(r.stderr).toMatch(/policy-bad\.json.*staleAfterDays/s)
   })
@@ -95,11 +117,21 @@ describe('bad input', () => {
 
 describe('outputs', () => {
   it('json is one parseable report that validates against the contract, and nothing else', () => {
-    const r = offboard('run', '--snapshot', join(scenarios, 'removed-from-intune'), '--as-of', AS_OF, '--format', 'json')
+    const r = offboard(
+      'run',
+      '--snapshot',
+      join(scenarios, 'removed-from-intune'),
+      '--as-of',
+      AS_OF,
+      '--format',
+      'json',
+    )
     expect(r.status).toBe(0)
     const report = Report.parse(JSON.parse(r.stdout))
     expect(report.asOf).toBe('2026-11-01T00:00:00.000Z')
-    expect(report.summary.text).toMatch(/^There is 1 device no longer in Intune but still in other portals\./)
+    expect(report.summary.text).toMatch(
+      /^There is 1 device that is no longer in Intune but still in other portals\./,
+    )
     expect(r.stderr).toBe('')
   })
 
@@ -119,11 +151,26 @@ describe('outputs', () => {
 
   it('applies a policy exclusion and says which rule excluded the device', () => {
     const policy = join(work, 'policy.json')
-    writeFileSync(policy, JSON.stringify({ exclude: [{ field: 'name', pattern: 'LT-01*', label: 'Leave the LT-01xx pool alone' }] }))
-    const r = offboard('run', '--snapshot', join(scenarios, 'removed-from-intune'), '--policy', policy, '--format', 'json')
+    writeFileSync(
+      policy,
+      JSON.stringify({
+        exclude: [{ field: 'name', pattern: 'LT-01*', label: 'Leave the LT-01xx pool alone' }],
+      }),
+    )
+    const r = offboard(
+      'run',
+      '--snapshot',
+      join(scenarios, 'removed-from-intune'),
+      '--policy',
+      policy,
+      '--format',
+      'json',
+    )
     const report = Report.parse(JSON.parse(r.stdout))
     expect(report.suggestions).toEqual([])
-    const skip = report.skipped.find((s) => s.device.ids.entraObjectId === '576d0fe3-1b2c-41f8-ad1e-bc8415a6b183')
+    const skip = report.skipped.find(
+      (s) => s.device.ids.entraObjectId === '576d0fe3-1b2c-41f8-ad1e-bc8415a6b183',
+    )
     expect(skip?.reason).toBe('excludedByPolicy')
     expect(skip?.note).toContain('Leave the LT-01xx pool alone')
   })
@@ -142,7 +189,14 @@ describe('demo tenant', () => {
     expect(a.status).toBe(0)
     expect(a.stdout).toBe(b.stdout)
     const report = Report.parse(JSON.parse(a.stdout))
-    for (const c of ['removedFromIntune', 'stale', 'duplicate', 'defenderOrphan', 'autopilotLeftover', 'review']) {
+    for (const c of [
+      'removedFromIntune',
+      'stale',
+      'duplicate',
+      'defenderOrphan',
+      'autopilotLeftover',
+      'review',
+    ]) {
       expect(report.summary.counts.byCategory[c], c).toBeGreaterThan(0)
     }
     for (const reason of ['hybridJoined', 'sharedDevice', 'teamsPhone', 'ambiguousMatch']) {
@@ -157,13 +211,17 @@ describe('demo tenant', () => {
     expect(w.status).toBe(0)
     expect(existsSync(join(dir, 'managedDevices.json'))).toBe(true)
     const fromFiles = Report.parse(JSON.parse(offboard('run', '--snapshot', dir, '--format', 'json').stdout))
-    const direct = Report.parse(JSON.parse(offboard('run', '--demo', '--devices', '300', '--seed', '7', '--format', 'json').stdout))
+    const direct = Report.parse(
+      JSON.parse(offboard('run', '--demo', '--devices', '300', '--seed', '7', '--format', 'json').stdout),
+    )
     expect(fromFiles.suggestions).toEqual(direct.suggestions)
     const again = offboard('demo', '--out', dir)
     expect(again.status).toBe(2)
     expect(again.stderr).toMatch(/not empty/)
     // --force in the other format replaces the JSON files instead of leaving both formats side by side.
-    expect(offboard('demo', '--out', dir, '--devices', '300', '--seed', '7', '--jsonl', '--force').status).toBe(0)
+    expect(
+      offboard('demo', '--out', dir, '--devices', '300', '--seed', '7', '--jsonl', '--force').status,
+    ).toBe(0)
     expect(existsSync(join(dir, 'managedDevices.json'))).toBe(false)
     const fromJsonl = Report.parse(JSON.parse(offboard('run', '--snapshot', dir, '--format', 'json').stdout))
     expect(fromJsonl.suggestions).toEqual(direct.suggestions)

@@ -11,10 +11,14 @@ const rulesDir = join(root, 'src/rules')
 /** Files in src/rules that are framework, not rules. */
 const FRAMEWORK = new Set(['rule.ts', 'index.ts', 'params.ts'])
 
-const ruleFiles = readdirSync(rulesDir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !FRAMEWORK.has(f))
+const ruleFiles = readdirSync(rulesDir).filter(
+  (f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !FRAMEWORK.has(f),
+)
 
 function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]))
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
+  )
 }
 const sourceFiles = walk(join(root, 'src')).filter((f) => f.endsWith('.ts'))
 
@@ -23,9 +27,12 @@ describe('rules', () => {
     expect(RULES.map((r) => `${r.id}.ts`).sort()).toEqual([...ruleFiles].sort())
   })
 
-  it.each(RULES.map((r) => [r.id, r] as const))('%s: its metadata passes defineRule validation again', (_id, rule) => {
-    expect(() => defineRule(rule)).not.toThrow()
-  })
+  it.each(RULES.map((r) => [r.id, r] as const))(
+    '%s: its metadata passes defineRule validation again',
+    (_id, rule) => {
+      expect(() => defineRule(rule)).not.toThrow()
+    },
+  )
 
   it('has unique ids and aliases', () => {
     const ids = RULES.flatMap((r) => [r.id, ...(r.aliases ?? [])])
@@ -42,16 +49,21 @@ describe('rules', () => {
 
   it('rejects a rule whose title is a "Check …" instruction', () => {
     const good = RULES[0]!
-    expect(() => defineRule({ ...good, id: 'bad-title', title: 'Check devices that are stale' })).toThrow(/title/)
+    expect(() => defineRule({ ...good, id: 'bad-title', title: 'Check devices that are stale' })).toThrow(
+      /title/,
+    )
   })
 })
 
 describe('layout', () => {
-  it.each(sourceFiles.map((f) => [f.slice(root.length + 1)]))('%s opens with a /** @module … */ comment', (file) => {
-    const text = readFileSync(join(root, file), 'utf8')
-    expect(text.trimStart().startsWith('/**')).toBe(true)
-    expect(text.slice(0, 600)).toContain('@module')
-  })
+  it.each(sourceFiles.map((f) => [f.slice(root.length + 1)]))(
+    '%s opens with a /** @module … */ comment',
+    (file) => {
+      const text = readFileSync(join(root, file), 'utf8')
+      expect(text.trimStart().startsWith('/**')).toBe(true)
+      expect(text.slice(0, 600)).toContain('@module')
+    },
+  )
 
   it('keeps raw API shapes inside src/sources: the engine never imports a source schema', () => {
     const offenders = sourceFiles

@@ -12,10 +12,12 @@ import { checkReport, type Expected } from './scenario-check.js'
 const root = join(import.meta.dirname, '..')
 const bin = join(root, 'bin/offboard.js')
 const scenariosDir = join(import.meta.dirname, 'scenarios')
-const scenarios = readdirSync(scenariosDir).filter((d) => existsSync(join(scenariosDir, d, 'expected.json'))).sort()
+const scenarios = readdirSync(scenariosDir)
+  .filter((d) => existsSync(join(scenariosDir, d, 'expected.json')))
+  .sort()
 
 describe('scenarios', () => {
-  it('finds the shared samples and offboard\'s own', () => {
+  it("finds the shared samples and offboard's own", () => {
     expect(scenarios.length).toBeGreaterThanOrEqual(7)
     expect(existsSync(join(root, 'dist/cli/main.js')), 'run `npm run build` first (npm test does)').toBe(true)
   })
@@ -27,7 +29,8 @@ describe('scenarios', () => {
     if (expected.instructions) args.push('--instructions', expected.instructions)
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })
     const wantExit = expected.exitCode ?? 0
-    if (wantExit !== 'any') expect(r.status === 0, `exit ${r.status}; stderr: ${r.stderr}`).toBe(wantExit === 0)
+    if (wantExit !== 'any')
+      expect(r.status === 0, `exit ${r.status}; stderr: ${r.stderr}`).toBe(wantExit === 0)
     if (expected.stderrMatches) expect(r.stderr).toMatch(new RegExp(expected.stderrMatches, 'i'))
     if (r.status !== 0) {
       // A failed run prints nothing on stdout: no half report.

@@ -25,7 +25,9 @@ export async function loadPolicy(path: string | undefined): Promise<Policy> {
   if (!parsed.success) {
     throw new InputError(
       name,
-      parsed.error.issues.slice(0, 5).map((i) => ({ field: i.path.join('.') || undefined, problem: i.message })),
+      parsed.error.issues
+        .slice(0, 5)
+        .map((i) => ({ field: i.path.join('.') || undefined, problem: i.message })),
       'See "Policy" in the README for the fields and their defaults.',
       parsed.error.issues.length,
     )

@@ -2,8 +2,8 @@
 import { Command } from 'commander'
 import { VERSION } from '../version.js'
 import { registerDemo } from './commands/demo.js'
-import { registerRun } from './commands/run.js'
 import { registerRules } from './commands/rules.js'
+import { registerRun } from './commands/run.js'
 import { registerSchema } from './commands/schema.js'
 import { reportError } from './output.js'
 
@@ -17,7 +17,9 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version')
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput({ outputError: (str, write) => write(`offboard: ${str.replace(/^error: /, 'error: ')}`) })
+    .configureOutput({
+      outputError: (str, write) => write(`offboard: ${str.replace(/^error: /, 'error: ')}`),
+    })
     .addHelpText(
       'after',
       `

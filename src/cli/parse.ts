@@ -4,16 +4,21 @@ import { parseTimestamp } from '../domain/time.js'
 
 export function parsePositiveInt(label: string, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
-    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`${label} must be a whole number, got "${value}".`)
+    if (!/^\d+$/.test(value.trim()))
+      throw new InvalidArgumentError(`${label} must be a whole number, got "${value}".`)
     const n = Number(value)
-    if (n < 1 || n > max) throw new InvalidArgumentError(`${label} must be between 1 and ${max.toLocaleString('en-US')}, got ${n}.`)
+    if (n < 1 || n > max)
+      throw new InvalidArgumentError(
+        `${label} must be between 1 and ${max.toLocaleString('en-US')}, got ${n}.`,
+      )
     return n
   }
 }
 
 export function parseNonNegativeInt(label: string) {
   return (value: string): number => {
-    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`${label} must be a whole number, got "${value}".`)
+    if (!/^\d+$/.test(value.trim()))
+      throw new InvalidArgumentError(`${label} must be a whole number, got "${value}".`)
     return Number(value)
   }
 }

@@ -605,7 +605,9 @@ describe('correlate: serial numbers', () => {
     expect(view.intune.map((r) => r.id)).toEqual([OLD_INTUNE, IDS.intune])
     const serialLinks = view.links.filter((l) => l.via === 'serialNumber')
     // Serial links are undirected: compare the pairs of ends. Both Intune records link to Autopilot and to each other.
-    const pairs = serialLinks.map((l) => [`${l.from.source}:${l.from.id}`, `${l.to.source}:${l.to.id}`].sort().join(' ~ ')).sort()
+    const pairs = serialLinks
+      .map((l) => [`${l.from.source}:${l.from.id}`, `${l.to.source}:${l.to.id}`].sort().join(' ~ '))
+      .sort()
     expect(pairs).toEqual(
       [
         [`intune:${OLD_INTUNE}`, `autopilot:${IDS.autopilot}`],

@@ -41,7 +41,12 @@ export interface Correlation {
  * The result does not depend on input order: views are sorted by key and records by id.
  */
 export function correlate(data: TenantData): Correlation {
-  const records: AnyRecord[] = [...data.intune.records, ...data.entra.records, ...data.autopilot.records, ...data.defender.records]
+  const records: AnyRecord[] = [
+    ...data.intune.records,
+    ...data.entra.records,
+    ...data.autopilot.records,
+    ...data.defender.records,
+  ]
   // Key nodes live after the record nodes in the union-find.
   const keyIndex = new Map<string, number>()
   const references: Reference[] = []
@@ -69,17 +74,31 @@ export function correlate(data: TenantData): Correlation {
         break
       case 'intune':
         own(`i:${rec.id.toLowerCase()}`, i)
-        if (rec.azureADDeviceId) references.push(ref(i, 'd', rec.azureADDeviceId, 'entraDeviceId', 'azureADDeviceId', 'entra'))
-        if (rec.serialKey) references.push(ref(i, 's', rec.serialKey, 'serialNumber', 'serialNumber', 'autopilot'))
+        if (rec.azureADDeviceId)
+          references.push(ref(i, 'd', rec.azureADDeviceId, 'entraDeviceId', 'azureADDeviceId', 'entra'))
+        if (rec.serialKey)
+          references.push(ref(i, 's', rec.serialKey, 'serialNumber', 'serialNumber', 'autopilot'))
         break
       case 'autopilot':
         if (rec.azureActiveDirectoryDeviceId)
-          references.push(ref(i, 'd', rec.azureActiveDirectoryDeviceId, 'entraDeviceId', 'azureActiveDirectoryDeviceId', 'entra'))
-        if (rec.managedDeviceId) references.push(ref(i, 'i', rec.managedDeviceId, 'managedDeviceId', 'managedDeviceId', 'intune'))
-        if (rec.serialKey) references.push(ref(i, 's', rec.serialKey, 'serialNumber', 'serialNumber', 'intune'))
+          references.push(
+            ref(
+              i,
+              'd',
+              rec.azureActiveDirectoryDeviceId,
+              'entraDeviceId',
+              'azureActiveDirectoryDeviceId',
+              'entra',
+            ),
+          )
+        if (rec.managedDeviceId)
+          references.push(ref(i, 'i', rec.managedDeviceId, 'managedDeviceId', 'managedDeviceId', 'intune'))
+        if (rec.serialKey)
+          references.push(ref(i, 's', rec.serialKey, 'serialNumber', 'serialNumber', 'intune'))
         break
       case 'defender':
-        if (rec.aadDeviceId) references.push(ref(i, 'd', rec.aadDeviceId, 'entraDeviceId', 'aadDeviceId', 'entra'))
+        if (rec.aadDeviceId)
+          references.push(ref(i, 'd', rec.aadDeviceId, 'entraDeviceId', 'aadDeviceId', 'entra'))
         break
     }
   })
@@ -137,7 +156,14 @@ function dropCommonSerials(references: Reference[]): void {
   references.length = w
 }
 
-function ref(record: number, kind: 'd' | 'i' | 's', value: string, via: LinkVia, field: string, target: SourceName): Reference {
+function ref(
+  record: number,
+  kind: 'd' | 'i' | 's',
+  value: string,
+  via: LinkVia,
+  field: string,
+  target: SourceName,
+): Reference {
   return { record, key: `${kind}:${value}`, via, field, value, target }
 }
 
@@ -183,7 +209,8 @@ function buildView(
           const other = records[j]!
           // Two Autopilot identities on one serial are an ambiguity (below), not a link.
           if (j <= i || (other.source === 'autopilot' && rec.source === 'autopilot')) continue
-          const otherSerial = other.source === 'intune' || other.source === 'autopilot' ? other.serialKey : null
+          const otherSerial =
+            other.source === 'intune' || other.source === 'autopilot' ? other.serialKey : null
           if (otherSerial !== r.value) continue
           // A serial link has no direction; order its ends so the output does not depend on input order.
           const to = { source: other.source, id: other.id }
@@ -201,10 +228,19 @@ function buildView(
       if (targets.length > 1) {
         multiOwned.add(r.key)
         ambiguities.push(
-          `${describe(rec)} ${r.field} "${r.value}" matches ${targets.length} ${r.target} records (${targets.map((t) => `"${records[t]!.id}"`).sort().join(', ')})`,
+          `${describe(rec)} ${r.field} "${r.value}" matches ${targets.length} ${r.target} records (${targets
+            .map((t) => `"${records[t]!.id}"`)
+            .sort()
+            .join(', ')})`,
         )
       }
-      for (const t of targets) links.push({ from, to: { source: records[t]!.source, id: records[t]!.id }, via: r.via, value: r.value })
+      for (const t of targets)
+        links.push({
+          from,
+          to: { source: records[t]!.source, id: records[t]!.id },
+          via: r.via,
+          value: r.value,
+        })
     }
   }
 
@@ -214,16 +250,33 @@ function buildView(
   autopilot.sort(byId)
   defender.sort(byId)
   // After sorting, so that the messages do not depend on input order.
-  ambiguities.push(...duplicateDeviceIds(entra, multiOwned), ...conflictingAutopilotLinks(autopilot, intune), ...duplicateSerials(autopilot))
+  ambiguities.push(
+    ...duplicateDeviceIds(entra, multiOwned),
+    ...conflictingAutopilotLinks(autopilot, intune),
+    ...duplicateSerials(autopilot),
+  )
   links.sort((a, b) => linkKey(a).localeCompare(linkKey(b)))
-  dangling.sort((a, b) => `${a.from.source}:${a.from.id}:${a.field}`.localeCompare(`${b.from.source}:${b.from.id}:${b.field}`))
+  dangling.sort((a, b) =>
+    `${a.from.source}:${a.from.id}:${a.field}`.localeCompare(`${b.from.source}:${b.from.id}:${b.field}`),
+  )
   ambiguities.sort()
 
   const keys = members.map((i) => `${records[i]!.source}:${records[i]!.id}`)
   keys.sort()
   const teamsDevice =
-    teamsSerials !== null && [...intune, ...autopilot].some((r) => r.serialKey !== null && teamsSerials.has(r.serialKey))
-  return { key: keys[0]!, entra, intune, autopilot, defender, links, dangling, ambiguities: [...new Set(ambiguities)], teamsDevice }
+    teamsSerials !== null &&
+    [...intune, ...autopilot].some((r) => r.serialKey !== null && teamsSerials.has(r.serialKey))
+  return {
+    key: keys[0]!,
+    entra,
+    intune,
+    autopilot,
+    defender,
+    links,
+    dangling,
+    ambiguities: [...new Set(ambiguities)],
+    teamsDevice,
+  }
 }
 
 /**
@@ -251,7 +304,8 @@ function duplicateSerials(autopilot: AutopilotRecord[]): string[] {
   for (const ap of autopilot) {
     if (!ap.serialKey) continue
     const first = seen.get(ap.serialKey)
-    if (first) out.push(`Autopilot identities "${first}" and "${ap.id}" share serial number "${ap.serialKey}"`)
+    if (first)
+      out.push(`Autopilot identities "${first}" and "${ap.id}" share serial number "${ap.serialKey}"`)
     else seen.set(ap.serialKey, ap.id)
   }
   return out
@@ -268,11 +322,19 @@ function duplicateDeviceIds(entra: EntraRecord[], alreadyReported: Set<string>):
   }
   return [...byDeviceId]
     .filter(([deviceId, ids]) => ids.length > 1 && !alreadyReported.has(`d:${deviceId}`))
-    .map(([deviceId, ids]) => `Entra objects ${ids.map((id) => `"${id}"`).join(', ')} share deviceId "${deviceId}"`)
+    .map(
+      ([deviceId, ids]) =>
+        `Entra objects ${ids.map((id) => `"${id}"`).join(', ')} share deviceId "${deviceId}"`,
+    )
 }
 
 function describe(rec: AnyRecord): string {
-  const title = { intune: 'Intune record', entra: 'Entra object', autopilot: 'Autopilot identity', defender: 'Defender machine' }[rec.source]
+  const title = {
+    intune: 'Intune record',
+    entra: 'Entra object',
+    autopilot: 'Autopilot identity',
+    defender: 'Defender machine',
+  }[rec.source]
   return `${title} "${rec.id}"`
 }
 

@@ -751,7 +751,11 @@ function autopilotLeftover(ctx: BuildContext): void {
   chain(ctx, p, {
     // A retire usually clears Entra's management flag; about half the leftovers still show it (then the
     // device also reads as "removed from Intune", which takes precedence with the same plan).
-    entra: { lastSignIn: later(ctx, contacted, 0, 10 * DAY_MS), enabled: rng.chance(0.6), managed: rng.chance(0.5) },
+    entra: {
+      lastSignIn: later(ctx, contacted, 0, 10 * DAY_MS),
+      enabled: rng.chance(0.6),
+      managed: rng.chance(0.5),
+    },
     autopilot: {
       lastContacted: contacted,
       userPrincipalName: p.user && rng.chance(0.7) ? p.user.upn : '',

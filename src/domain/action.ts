@@ -4,7 +4,15 @@ import { z } from 'zod'
 export const ActionSystem = z.enum(['intune', 'autopilot', 'entra', 'defender', 'activeDirectory'])
 export type ActionSystem = z.infer<typeof ActionSystem>
 
-export const ActionOperation = z.enum(['delete', 'retire', 'wipe', 'unassignUser', 'disable', 'offboard', 'exclude'])
+export const ActionOperation = z.enum([
+  'delete',
+  'retire',
+  'wipe',
+  'unassignUser',
+  'disable',
+  'offboard',
+  'exclude',
+])
 export type ActionOperation = z.infer<typeof ActionOperation>
 
 /**

@@ -12,7 +12,10 @@ export function platformFromOs(os: string | null | undefined): Platform {
   if (t.startsWith('ios') || t.startsWith('ipados') || t === 'iphone' || t === 'ipad') return 'iOS'
   if (t.startsWith('mac') || t === 'osx' || t === 'os x') return 'macOS'
   if (t.startsWith('android')) return 'android'
-  if (t.startsWith('linux') || ['ubuntu', 'debian', 'redhat', 'rhel', 'centos', 'suse', 'sles', 'oracle'].some((d) => t.startsWith(d)))
+  if (
+    t.startsWith('linux') ||
+    ['ubuntu', 'debian', 'redhat', 'rhel', 'centos', 'suse', 'sles', 'oracle'].some((d) => t.startsWith(d))
+  )
     return 'linux'
   return 'other'
 }

@@ -5,7 +5,14 @@ import { Ownership, Platform, SourceName } from './device.js'
 
 export const REPORT_SCHEMA_VERSION = 1
 
-export const Category = z.enum(['removedFromIntune', 'stale', 'duplicate', 'defenderOrphan', 'autopilotLeftover', 'review'])
+export const Category = z.enum([
+  'removedFromIntune',
+  'stale',
+  'duplicate',
+  'defenderOrphan',
+  'autopilotLeftover',
+  'review',
+])
 export type Category = z.infer<typeof Category>
 
 export const Severity = z.enum(['high', 'medium', 'low'])
@@ -21,7 +28,12 @@ export const SkipReason = z.enum([
 ])
 export type SkipReason = z.infer<typeof SkipReason>
 
-export const UnknownReason = z.enum(['missing-permission', 'source-unavailable', 'field-missing', 'unsupported-device'])
+export const UnknownReason = z.enum([
+  'missing-permission',
+  'source-unavailable',
+  'field-missing',
+  'unsupported-device',
+])
 export type UnknownReason = z.infer<typeof UnknownReason>
 
 export const SourceStatus = z.object({

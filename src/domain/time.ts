@@ -26,7 +26,8 @@ function daysInMonth(year: number, month: number): number {
  */
 export function parseTimestamp(raw: unknown): ParsedTimestamp {
   if (raw === null || raw === undefined) return { ok: true, ms: null }
-  if (typeof raw !== 'string') return { ok: false, problem: `expected an ISO 8601 date-time string, got ${typeof raw}` }
+  if (typeof raw !== 'string')
+    return { ok: false, problem: `expected an ISO 8601 date-time string, got ${typeof raw}` }
   const text = raw.trim()
   if (text === '') return { ok: true, ms: null }
   const m = ISO_DATE_TIME.exec(text)
@@ -38,7 +39,15 @@ export function parseTimestamp(raw: unknown): ParsedTimestamp {
   const hour = Number(hs)
   const minute = Number(mis)
   const second = Number(ss)
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) {
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > daysInMonth(year, month) ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59
+  ) {
     return { ok: false, problem: `"${truncate(text)}" is not a real date-time` }
   }
   if (year < FIRST_PLAUSIBLE_YEAR || year > LAST_PLAUSIBLE_YEAR) return { ok: true, ms: null }
@@ -72,8 +81,10 @@ export function isoOrNull(ms: number | null): string | null {
  */
 export function parseInstant(raw: string, what: string): number {
   const parsed = parseTimestamp(raw)
-  if (!parsed.ok) throw new Error(`${what}: ${parsed.problem}; use an ISO 8601 date-time such as 2026-11-01T00:00:00Z`)
-  if (parsed.ms === null) throw new Error(`${what}: "${raw}" is a placeholder, not a date; use a real date-time`)
+  if (!parsed.ok)
+    throw new Error(`${what}: ${parsed.problem}; use an ISO 8601 date-time such as 2026-11-01T00:00:00Z`)
+  if (parsed.ms === null)
+    throw new Error(`${what}: "${raw}" is a placeholder, not a date; use a real date-time`)
   return parsed.ms
 }
 

@@ -19,7 +19,12 @@ const CONTACTED_STATES = new Set(['enrolled', 'pendingreset', 'failed'])
 export function observe(record: AnyRecord): Observation | undefined {
   switch (record.source) {
     case 'entra':
-      return { record, source: 'entra', field: 'approximateLastSignInDateTime', ms: record.approximateLastSignInDateTime }
+      return {
+        record,
+        source: 'entra',
+        field: 'approximateLastSignInDateTime',
+        ms: record.approximateLastSignInDateTime,
+      }
     case 'intune':
       return { record, source: 'intune', field: 'lastSyncDateTime', ms: record.lastSyncDateTime }
     case 'defender':

@@ -4,8 +4,8 @@
  */
 import type { DeviceView, SourceName } from '../domain/device.js'
 import type { Policy } from '../domain/policy.js'
-import type { SourceLoad, TenantData } from '../snapshot/read-snapshot.js'
 import type { SourceStates } from '../rules/rule.js'
+import type { SourceLoad, TenantData } from '../snapshot/read-snapshot.js'
 import { claimsIntuneManagement } from './intune-management.js'
 
 export interface SourceAssessment {

@@ -46,20 +46,27 @@ export function prepareRules(policy: Policy, rules: readonly RuleDefinition[] = 
   const known = new Set(rules.flatMap((r) => [r.id, ...(r.aliases ?? [])]))
   for (const id of [...Object.keys(policy.rules), ...policy.disabledRules]) {
     if (!known.has(id)) {
-      throw new InputError('policy', [{ field: id, problem: `unknown rule id "${id}"` }], `Known rules: ${[...known].sort().join(', ')}.`)
+      throw new InputError(
+        'policy',
+        [{ field: id, problem: `unknown rule id "${id}"` }],
+        `Known rules: ${[...known].sort().join(', ')}.`,
+      )
     }
   }
   const disabled = new Set(policy.disabledRules)
   return rules
     .filter((r) => !disabled.has(r.id) && !(r.aliases ?? []).some((a) => disabled.has(a)))
     .map((rule) => {
-      const overrides = policy.rules[rule.id] ?? (rule.aliases ?? []).map((a) => policy.rules[a]).find(Boolean) ?? {}
+      const overrides =
+        policy.rules[rule.id] ?? (rule.aliases ?? []).map((a) => policy.rules[a]).find(Boolean) ?? {}
       const shape = (rule.params as unknown as { shape?: Record<string, unknown> }).shape ?? {}
       const base = 'staleAfterDays' in shape ? { staleAfterDays: policy.staleAfterDays } : {}
       const parsed = (rule.params as z.ZodType).safeParse({ ...base, ...overrides })
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!
-        throw new InputError('policy', [{ field: `rules.${rule.id}.${issue.path.join('.')}`, problem: issue.message }])
+        throw new InputError('policy', [
+          { field: `rules.${rule.id}.${issue.path.join('.')}`, problem: issue.message },
+        ])
       }
       return { rule, params: parsed.data }
     })
@@ -71,7 +78,10 @@ export function evaluateViews(views: DeviceView[], ctx: EvaluationContext): Devi
   return views.map((view) => ({
     view,
     skip: scopeOf(view, ctx.policy),
-    results: prepared.map(({ rule, params }) => ({ rule, outcome: guard(rule, runRule(rule, view, params, ctx), ctx.sources) })),
+    results: prepared.map(({ rule, params }) => ({
+      rule,
+      outcome: guard(rule, runRule(rule, view, params, ctx), ctx.sources),
+    })),
   }))
 }
 
@@ -79,7 +89,9 @@ function runRule(rule: RuleDefinition, view: DeviceView, params: unknown, ctx: E
   try {
     return rule.evaluate(view, { params, now: ctx.now, sources: ctx.sources })
   } catch (err) {
-    throw new Error(`rule "${rule.id}" failed on device ${view.key}: ${(err as Error).message}`, { cause: err })
+    throw new Error(`rule "${rule.id}" failed on device ${view.key}: ${(err as Error).message}`, {
+      cause: err,
+    })
   }
 }
 
@@ -96,12 +108,18 @@ function guard(rule: RuleDefinition, outcome: Outcome, sources: SourceStates): O
       return unknown('source-unavailable', `${SOURCE_TITLE[s]} ${what}, so absence from it proves nothing.`)
     }
     if (!state.trusted) {
-      return unknown('source-unavailable', `The ${SOURCE_TITLE[s]} export looks incomplete (coverage brake), so absence from it proves nothing.`)
+      return unknown(
+        'source-unavailable',
+        `The ${SOURCE_TITLE[s]} export looks incomplete (coverage brake), so absence from it proves nothing.`,
+      )
     }
   }
   for (const s of rule.observes) {
     if (sources[s].status === 'error') {
-      return unknown('source-unavailable', `${SOURCE_TITLE[s]} could not be read; it might show the device in use.`)
+      return unknown(
+        'source-unavailable',
+        `${SOURCE_TITLE[s]} could not be read; it might show the device in use.`,
+      )
     }
   }
   return outcome

@@ -17,7 +17,20 @@ const USERLESS_ENROLLMENT = new Set([
 ])
 
 /** Makers of Teams phones, panels and Rooms on Android (decisions.md). */
-const TEAMS_MAKERS = ['yealink', 'poly', 'polycom', 'audiocodes', 'crestron', 'logitech', 'neat', 'lenovo', 'cisco', 'epos', 'bose', 'jabra']
+const TEAMS_MAKERS = [
+  'yealink',
+  'poly',
+  'polycom',
+  'audiocodes',
+  'crestron',
+  'logitech',
+  'neat',
+  'lenovo',
+  'cisco',
+  'epos',
+  'bose',
+  'jabra',
+]
 
 /** Entra profile types whose lifecycle is owned by another service (Universal Print, Azure VMs, IoT). */
 const SYSTEM_PROFILES = new Set(['printer', 'securevm', 'iot'])
@@ -48,7 +61,11 @@ export function scopeOf(view: DeviceView, policy: Policy): Skip | null {
     }
   }
   const shared = sharedSignal(view)
-  if (shared) return { reason: 'sharedDevice', note: `Shared device (${shared}): out of scope, like Microsoft's agent.` }
+  if (shared)
+    return {
+      reason: 'sharedDevice',
+      note: `Shared device (${shared}): out of scope, like Microsoft's agent.`,
+    }
   const system = view.entra.find((e) => SYSTEM_PROFILES.has(e.profileType?.toLowerCase() ?? ''))
   if (system) {
     return {
@@ -70,7 +87,8 @@ function isTeamsDevice(view: DeviceView): boolean {
   if (view.teamsDevice) return true
   return view.intune.some((m) => {
     const aosp =
-      m.managementAgent?.toLowerCase() === 'intuneaosp' || (m.deviceEnrollmentType?.toLowerCase().startsWith('androidaosp') ?? false)
+      m.managementAgent?.toLowerCase() === 'intuneaosp' ||
+      (m.deviceEnrollmentType?.toLowerCase().startsWith('androidaosp') ?? false)
     const maker = m.manufacturer?.toLowerCase() ?? ''
     return m.platform === 'android' && aosp && TEAMS_MAKERS.some((t) => maker.startsWith(t))
   })
@@ -79,7 +97,9 @@ function isTeamsDevice(view: DeviceView): boolean {
 function sharedSignal(view: DeviceView): string | null {
   const entra = view.entra.find((e) => e.profileType?.toLowerCase() === 'shared')
   if (entra) return `Entra profileType "Shared" on "${entra.displayName ?? entra.id}"`
-  const userless = view.intune.find((m) => USERLESS_ENROLLMENT.has(m.deviceEnrollmentType?.toLowerCase() ?? '') && !m.userPrincipalName)
+  const userless = view.intune.find(
+    (m) => USERLESS_ENROLLMENT.has(m.deviceEnrollmentType?.toLowerCase() ?? '') && !m.userPrincipalName,
+  )
   if (userless) return `Intune enrollment type "${userless.deviceEnrollmentType}" with no primary user`
   return null
 }
@@ -111,13 +131,19 @@ export function fieldValues(view: DeviceView, field: ExcludeField): string[] {
       values.push(...view.autopilot.map((r) => r.groupTag), ...view.entra.map((r) => r.groupTag))
       break
     case 'deviceCategory':
-      values.push(...view.intune.map((r) => r.deviceCategoryDisplayName), ...view.entra.map((r) => r.deviceCategory))
+      values.push(
+        ...view.intune.map((r) => r.deviceCategoryDisplayName),
+        ...view.entra.map((r) => r.deviceCategory),
+      )
       break
     case 'defenderTag':
       values.push(...view.defender.flatMap((r) => r.machineTags))
       break
     case 'user':
-      values.push(...view.intune.map((r) => r.userPrincipalName), ...view.autopilot.map((r) => r.userPrincipalName))
+      values.push(
+        ...view.intune.map((r) => r.userPrincipalName),
+        ...view.autopilot.map((r) => r.userPrincipalName),
+      )
       break
   }
   return [...new Set(values.filter((v): v is string => v !== null && v !== ''))]
@@ -129,7 +155,10 @@ const globCache = new Map<string, RegExp>()
 export function globToRegExp(pattern: string): RegExp {
   let re = globCache.get(pattern)
   if (!re) {
-    const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+    const body = pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')
     re = new RegExp(`^${body}$`, 'i')
     globCache.set(pattern, re)
   }
@@ -140,4 +169,3 @@ function matchExclude(view: DeviceView, rule: ExcludeRule): string | null {
   const re = globToRegExp(rule.pattern)
   return fieldValues(view, rule.field).find((v) => re.test(v)) ?? null
 }
-

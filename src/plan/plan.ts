@@ -4,13 +4,20 @@
  * period and never for Autopilot devices), then Defender. Each step only if the record exists and is not already done.
  */
 import type { Action } from '../domain/action.js'
-import type { AnyRecord, AutopilotRecord, DefenderRecord, DeviceView, EntraRecord, IntuneRecord } from '../domain/device.js'
+import type {
+  AnyRecord,
+  AutopilotRecord,
+  DefenderRecord,
+  DeviceView,
+  EntraRecord,
+  IntuneRecord,
+} from '../domain/device.js'
 import type { Category } from '../domain/report.js'
 import { daysBetween } from '../domain/time.js'
-import { intuneStep } from './steps/intune.js'
 import { autopilotSteps } from './steps/autopilot.js'
-import { entraStep } from './steps/entra.js'
 import { defenderStep } from './steps/defender.js'
+import { entraStep } from './steps/entra.js'
+import { intuneStep } from './steps/intune.js'
 
 export interface PlanOptions {
   now: number
@@ -28,12 +35,15 @@ export function buildPlan(view: DeviceView, targets: ReadonlySet<AnyRecord>, opt
   const pick = <T extends AnyRecord>(records: T[]) => records.filter((r) => targets.has(r))
 
   const intune = pick<IntuneRecord>(view.intune)
-  const intuneSteps = intune.map((r) => intuneStep(r)).filter((a): a is DraftAction => a !== null)
-  drafts.push(...intuneSteps)
+  for (const r of intune) {
+    const step = intuneStep(r)
+    if (step) drafts.push(step)
+  }
 
-  // Autopilot deregistration waits for Intune (reference §6.3); a plan step names that dependency.
+  // Autopilot deregistration waits until Intune no longer lists the device (reference §6.3) — also when the
+  // Intune removal is already pending and so has no step of its own.
   const autopilot = pick<AutopilotRecord>(view.autopilot)
-  for (const ap of autopilot) drafts.push(...autopilotSteps(ap, { afterIntune: intuneSteps.length > 0 }))
+  for (const ap of autopilot) drafts.push(...autopilotSteps(ap, { afterIntune: view.intune.length > 0 }))
 
   const autopilotBound = view.autopilot.length > 0
   for (const e of pick<EntraRecord>(view.entra)) {
@@ -60,4 +70,3 @@ function lastActivityDays(view: DeviceView, now: number): number | null {
   for (const r of view.autopilot) consider(r.lastContactedDateTime)
   return newest === null ? null : daysBetween(newest, now)
 }
-

@@ -27,11 +27,16 @@ export interface Recommendations {
   undetermined: Undetermined[]
 }
 
-export function recommend(evaluations: DeviceEvaluation[], opts: { now: number; policy: Policy }): Recommendations {
+export function recommend(
+  evaluations: DeviceEvaluation[],
+  opts: { now: number; policy: Policy },
+): Recommendations {
   const out: Recommendations = { suggestions: [], skipped: [], undetermined: [] }
   for (const ev of evaluations) {
     const flagged = ev.results.filter((r): r is Flagged => r.outcome.kind === 'flag')
-    flagged.sort((a, b) => CATEGORY_PRIORITY.indexOf(a.rule.category) - CATEGORY_PRIORITY.indexOf(b.rule.category))
+    flagged.sort(
+      (a, b) => CATEGORY_PRIORITY.indexOf(a.rule.category) - CATEGORY_PRIORITY.indexOf(b.rule.category),
+    )
     if (ev.skip) {
       out.skipped.push({
         device: summarizeDevice(ev.view),
@@ -57,18 +62,34 @@ export function recommend(evaluations: DeviceEvaluation[], opts: { now: number; 
       })
     }
   }
-  const bySeverity = (a: { severity: Severity; category: Category; device: { displayName: string | null }; id: string }, b: typeof a) =>
+  const bySeverity = (
+    a: { severity: Severity; category: Category; device: { displayName: string | null }; id: string },
+    b: typeof a,
+  ) =>
     SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
     CATEGORY_PRIORITY.indexOf(a.category) - CATEGORY_PRIORITY.indexOf(b.category) ||
     (a.device.displayName ?? '').localeCompare(b.device.displayName ?? '') ||
     a.id.localeCompare(b.id)
   out.suggestions.sort(bySeverity)
-  out.skipped.sort((a, b) => a.reason.localeCompare(b.reason) || (a.device.displayName ?? '').localeCompare(b.device.displayName ?? '') || deviceKey(a).localeCompare(deviceKey(b)))
-  out.undetermined.sort((a, b) => (a.device.displayName ?? '').localeCompare(b.device.displayName ?? '') || deviceKey(a).localeCompare(deviceKey(b)))
+  out.skipped.sort(
+    (a, b) =>
+      a.reason.localeCompare(b.reason) ||
+      (a.device.displayName ?? '').localeCompare(b.device.displayName ?? '') ||
+      deviceKey(a).localeCompare(deviceKey(b)),
+  )
+  out.undetermined.sort(
+    (a, b) =>
+      (a.device.displayName ?? '').localeCompare(b.device.displayName ?? '') ||
+      deviceKey(a).localeCompare(deviceKey(b)),
+  )
   return out
 }
 
-function suggestionFor(ev: DeviceEvaluation, flagged: Flagged[], opts: { now: number; policy: Policy }): Suggestion | null {
+function suggestionFor(
+  ev: DeviceEvaluation,
+  flagged: Flagged[],
+  opts: { now: number; policy: Policy },
+): Suggestion | null {
   const destructive = flagged.filter((f) => f.rule.category !== 'review')
   let actions: Suggestion['actions'] = []
   let category: Category = 'review'
@@ -78,7 +99,12 @@ function suggestionFor(ev: DeviceEvaluation, flagged: Flagged[], opts: { now: nu
     category = lead.rule.category
     const targets = new Set<AnyRecord>(destructive.flatMap((f) => f.outcome.targets))
     const staleAfterDays = staleDaysOf(lead, opts.policy)
-    actions = buildPlan(ev.view, targets, { now: opts.now, category, entraDeleteGraceDays: opts.policy.entraDeleteGraceDays, staleAfterDays })
+    actions = buildPlan(ev.view, targets, {
+      now: opts.now,
+      category,
+      entraDeleteGraceDays: opts.policy.entraDeleteGraceDays,
+      staleAfterDays,
+    })
   }
   // Nothing left to do (everything already disabled or underway): the device is not re-suggested.
   const kept = actions.length ? flagged : flagged.filter((f) => f.rule.category === 'review')
@@ -102,7 +128,12 @@ function suggestionFor(ev: DeviceEvaluation, flagged: Flagged[], opts: { now: nu
     device: summarizeDevice(ev.view),
     evidence: dedupeEvidence(kept.flatMap((f) => f.outcome.evidence)),
     actions,
-    findings: [leadFinding, ...others].map((f) => ({ rule: f.rule.id, category: f.rule.category, severity: f.rule.severity, message: f.outcome.message })),
+    findings: [leadFinding, ...others].map((f) => ({
+      rule: f.rule.id,
+      category: f.rule.category,
+      severity: f.rule.severity,
+      message: f.outcome.message,
+    })),
   }
 }
 

@@ -43,7 +43,10 @@ export function buildReport(input: ReportInput): Report {
   for (const s of rec.suggestions) byCategory[s.category] = (byCategory[s.category] ?? 0) + 1
   const bySkipReason: Record<string, number> = {}
   for (const s of rec.skipped) bySkipReason[s.reason] = (bySkipReason[s.reason] ?? 0) + 1
-  const { text, factors } = summarize(rec.suggestions, rec.skipped, rec.undetermined.length, policy.staleAfterDays)
+  // The stale sentence quotes the window the stale rule used, which the policy may set for that rule alone.
+  const staleOverride = policy.rules['stale-everywhere']?.staleAfterDays
+  const staleDays = typeof staleOverride === 'number' ? staleOverride : policy.staleAfterDays
+  const { text, factors } = summarize(rec.suggestions, rec.skipped, rec.undetermined.length, staleDays)
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     generator: { name: 'offboard', version: input.version },

@@ -42,10 +42,18 @@ export function summarizeDevice(view: DeviceView): ReportDevice {
   const autopilot = primary(view.autopilot)
   const defender = primary(view.defender)
   const displayName =
-    intune?.deviceName ?? entra?.displayName ?? autopilot?.displayName ?? defender?.computerDnsName ?? autopilot?.serialNumber ?? null
-  const platforms = [intune?.platform, entra?.platform, defender?.platform].filter((p) => p && p !== 'unknown')
+    intune?.deviceName ??
+    entra?.displayName ??
+    autopilot?.displayName ??
+    defender?.computerDnsName ??
+    autopilot?.serialNumber ??
+    null
+  const platforms = [intune?.platform, entra?.platform, defender?.platform].filter(
+    (p) => p && p !== 'unknown',
+  )
   const platform = platforms[0] ?? (autopilot ? 'windows' : 'unknown')
-  const ownership = intune && intune.ownership !== 'unknown' ? intune.ownership : (entra?.ownership ?? 'unknown')
+  const ownership =
+    intune && intune.ownership !== 'unknown' ? intune.ownership : (entra?.ownership ?? 'unknown')
   return {
     displayName,
     platform,
@@ -58,6 +66,11 @@ export function summarizeDevice(view: DeviceView): ReportDevice {
       autopilotId: autopilot?.id ?? null,
       defenderMachineId: defender?.id ?? null,
     },
-    records: recordsOf(view).map((r) => ({ source: r.source, id: r.id, name: nameOf(r), lastActivity: isoOrNull(lastActivity(r)) })),
+    records: recordsOf(view).map((r) => ({
+      source: r.source,
+      id: r.id,
+      name: nameOf(r),
+      lastActivity: isoOrNull(lastActivity(r)),
+    })),
   }
 }

@@ -2,7 +2,21 @@
 import type { Category, Skipped, Suggestion } from '../domain/report.js'
 import { CATEGORY_PRIORITY } from '../plan/recommend.js'
 
-const PHRASE: Record<Category, (days: number) => string> = {
+/** The sentence for one category, agreeing with the count ("1 device that is …", "23 devices that are …"). */
+const PHRASE: Record<Category, (days: number, n: number) => string> = {
+  removedFromIntune: (_d, n) =>
+    `that ${n === 1 ? 'is' : 'are'} no longer in Intune but still in other portals`,
+  stale: (days, n) => `that ${n === 1 ? 'was' : 'were'} not seen by any source for more than ${days} days`,
+  duplicate: () => 'with superseded duplicate records',
+  defenderOrphan: (_d, n) =>
+    `that only Defender knows and that ${n === 1 ? 'has' : 'have'} stopped reporting`,
+  autopilotLeftover: (_d, n) =>
+    `that ${n === 1 ? 'is' : 'are'} still registered in Windows Autopilot after leaving Intune`,
+  review: (_d, n) => `that ${n === 1 ? 'is' : 'are'} in use but need${n === 1 ? 's' : ''} a review`,
+}
+
+/** The same, as a list item after a count ("23 no longer in Intune …"). */
+const SHORT: Record<Category, (days: number) => string> = {
   removedFromIntune: () => 'no longer in Intune but still in other portals',
   stale: (days) => `not seen by any source for more than ${days} days`,
   duplicate: () => 'with superseded duplicate records',
@@ -23,10 +37,16 @@ export const FACTORS: Record<Category, string[]> = {
     'Inactive devices still count in compliance, licence and inventory reports.',
     'A lost or stolen device that is still enabled can satisfy device-based Conditional Access.',
   ],
-  duplicate: ['Re-imaged or re-enrolled hardware is counted twice, which skews compliance and exposure numbers.'],
+  duplicate: [
+    'Re-imaged or re-enrolled hardware is counted twice, which skews compliance and exposure numbers.',
+  ],
   defenderOrphan: ['Machines that no longer exist inflate exposure scores and vulnerability reports.'],
-  autopilotLeftover: ['A device still registered in Autopilot stays bound to the tenant and cannot be registered by its next owner.'],
-  review: ['Devices in use with a silent MDM agent or sensor, or without management, are unprotected: fix them, do not offboard them.'],
+  autopilotLeftover: [
+    'A device still registered in Autopilot stays bound to the tenant and cannot be registered by its next owner.',
+  ],
+  review: [
+    'Devices in use with a silent MDM agent or sensor, or without management, are unprotected: fix them, do not offboard them.',
+  ],
 }
 
 const plural = (n: number, one: string, many: string) => (n === 1 ? one : many)
@@ -47,14 +67,17 @@ export function summarize(
   else if (destructive.length === 1) {
     const c = destructive[0]!
     parts.push(
-      `There ${plural(total, 'is', 'are')} ${total} ${plural(total, 'device', 'devices')} ${PHRASE[c](staleAfterDays)}. ` +
+      `There ${plural(total, 'is', 'are')} ${total} ${plural(total, 'device', 'devices')} ${PHRASE[c](staleAfterDays, total)}. ` +
         `${plural(total, 'This device', 'These devices')} should be removed.`,
     )
   } else {
-    const list = destructive.map((c) => `${counts.get(c)} ${PHRASE[c](staleAfterDays)}`).join('; ')
+    const list = destructive.map((c) => `${counts.get(c)} ${SHORT[c](staleAfterDays)}`).join('; ')
     parts.push(`There are ${total} devices that should be offboarded: ${list}.`)
   }
-  if (review) parts.push(`${review} more ${plural(review, 'device is', 'devices are')} in use but ${plural(review, 'needs', 'need')} a review (no destructive action).`)
+  if (review)
+    parts.push(
+      `${review} more ${plural(review, 'device is', 'devices are')} in use but ${plural(review, 'needs', 'need')} a review (no destructive action).`,
+    )
   const flaggedSkips = skipped.filter((s) => s.wouldBe.length > 0).length
   if (skipped.length) {
     parts.push(
@@ -62,7 +85,10 @@ export function summarize(
         (flaggedSkips ? ` (${flaggedSkips} would otherwise have been flagged).` : '.'),
     )
   }
-  if (undetermined) parts.push(`${undetermined} ${plural(undetermined, 'device', 'devices')} could not be judged and ${plural(undetermined, 'is', 'are')} reported as unknown.`)
+  if (undetermined)
+    parts.push(
+      `${undetermined} ${plural(undetermined, 'device', 'devices')} could not be judged and ${plural(undetermined, 'is', 'are')} reported as unknown.`,
+    )
   const factors = [...new Set(CATEGORY_PRIORITY.filter((c) => counts.has(c)).flatMap((c) => FACTORS[c]))]
   return { text: parts.join(' '), factors }
 }

@@ -1,6 +1,14 @@
 /** @module Flags Autopilot registrations whose device left Intune and that nothing has seen since. */
-import { describeObservation, evidenceOf, listJoin, observe, observeView, summarize } from '../evaluate/activity.js'
+
 import { recordsOf } from '../domain/device.js'
+import {
+  describeObservation,
+  evidenceOf,
+  listJoin,
+  observe,
+  observeView,
+  summarize,
+} from '../evaluate/activity.js'
 import { StaleParams } from './params.js'
 import { defineRule, flag, notApplicable, pass, unknown } from './rule.js'
 
@@ -25,13 +33,19 @@ export default defineRule({
     if (view.autopilot.length === 0) return notApplicable('no Autopilot identity')
     if (view.intune.length > 0) return notApplicable('the device is in Intune; the stale rule judges it')
     const deployed = view.autopilot.filter((a) => observe(a) !== undefined)
-    if (deployed.length === 0) return notApplicable('the Autopilot identity was never deployed (enrollmentState notContacted)')
+    if (deployed.length === 0)
+      return notApplicable('the Autopilot identity was never deployed (enrollmentState notContacted)')
     const activity = summarize(observeView(view), now, params.staleAfterDays)
     if (activity.active.length > 0) {
-      return pass(`Not in Intune but in use: ${listJoin(activity.active.map((o) => describeObservation(o, now)))}.`)
+      return pass(
+        `Not in Intune but in use: ${listJoin(activity.active.map((o) => describeObservation(o, now)))}.`,
+      )
     }
     if (activity.unknown.length > 0) {
-      return unknown('field-missing', `Activity unknown: ${listJoin(activity.unknown.map((o) => describeObservation(o, now)))}.`)
+      return unknown(
+        'field-missing',
+        `Activity unknown: ${listJoin(activity.unknown.map((o) => describeObservation(o, now)))}.`,
+      )
     }
     const gone = view.dangling.filter((d) => d.from.source === 'autopilot' && d.missingIn === 'intune')
     const why = gone.length

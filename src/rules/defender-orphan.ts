@@ -32,10 +32,15 @@ export default defineRule({
     const activity = summarize(observeAll(view.defender), now, params.staleAfterDays)
     if (activity.active.length > 0) {
       // Servers and unmanaged machines live in Defender alone; a reporting sensor is a live machine.
-      return pass(`Defender-only but reporting: ${listJoin(activity.active.map((o) => describeObservation(o, now)))}.`)
+      return pass(
+        `Defender-only but reporting: ${listJoin(activity.active.map((o) => describeObservation(o, now)))}.`,
+      )
     }
     if (activity.unknown.length > 0) {
-      return unknown('field-missing', `Defender lastSeen is blank for ${listJoin(activity.unknown.map((o) => `"${o.record.id}"`))}.`)
+      return unknown(
+        'field-missing',
+        `Defender lastSeen is blank for ${listJoin(activity.unknown.map((o) => `"${o.record.id}"`))}.`,
+      )
     }
     const onboarded = view.defender.filter(isOnboarded)
     if (onboarded.length === 0) return notApplicable('no machine is still onboarded')
@@ -47,8 +52,18 @@ export default defineRule({
       `Only Defender knows this machine (${why}) and it stopped reporting: ${listJoin(activity.stale.map((o) => describeObservation(o, now)))}; threshold ${params.staleAfterDays} days.`,
       [
         ...activity.stale.map(evidenceOf),
-        ...onboarded.map((m) => ({ source: 'defender' as const, recordId: m.id, field: 'healthStatus', value: m.healthStatus })),
-        ...dangling.map((d) => ({ source: d.from.source, recordId: d.from.id, field: d.field, value: d.value })),
+        ...onboarded.map((m) => ({
+          source: 'defender' as const,
+          recordId: m.id,
+          field: 'healthStatus',
+          value: m.healthStatus,
+        })),
+        ...dangling.map((d) => ({
+          source: d.from.source,
+          recordId: d.from.id,
+          field: d.field,
+          value: d.value,
+        })),
       ],
       onboarded,
     )

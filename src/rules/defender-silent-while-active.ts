@@ -26,11 +26,15 @@ export default defineRule({
     const onboarded = view.defender.filter(isOnboarded)
     if (onboarded.length === 0) return notApplicable('no machine is onboarded')
     const defender = summarize(observeAll(onboarded), now, params.staleAfterDays)
-    if (defender.active.length > 0) return pass(`The sensor reports: ${describeObservation(defender.active[0]!, now)}.`)
+    if (defender.active.length > 0)
+      return pass(`The sensor reports: ${describeObservation(defender.active[0]!, now)}.`)
     const elsewhere = summarize(observeAll([...view.intune, ...view.entra]), now, params.staleAfterDays)
     if (elsewhere.active.length === 0) return notApplicable('the device is not in use elsewhere')
     if (defender.stale.length === 0) {
-      return unknown('field-missing', `Defender lastSeen is blank for ${listJoin(defender.unknown.map((o) => `"${o.record.id}"`))}.`)
+      return unknown(
+        'field-missing',
+        `Defender lastSeen is blank for ${listJoin(defender.unknown.map((o) => `"${o.record.id}"`))}.`,
+      )
     }
     return flag(
       `In use (${listJoin(elsewhere.active.map((o) => describeObservation(o, now)))}) but ${listJoin(defender.stale.map((o) => describeObservation(o, now)))}; threshold ${params.staleAfterDays} days.`,

@@ -23,10 +23,19 @@ export default defineRule({
     const broken = view.dangling.filter((d) => d.from.source === 'intune' && d.missingIn === 'entra')
     if (broken.length === 0) return notApplicable('no Intune record points at a missing Entra device')
     const activity = summarize(observeView(view), now, params.staleAfterDays)
-    if (activity.active.length === 0) return notApplicable('not seen in use; the stale rule judges the device')
+    if (activity.active.length === 0)
+      return notApplicable('not seen in use; the stale rule judges the device')
     return flag(
       `Intune record ${listJoin(broken.map((d) => `"${d.from.id}"`))} names Entra device ${listJoin(broken.map((d) => `"${d.value}"`))}, which does not exist, while the device is in use (${listJoin(activity.active.map((o) => describeObservation(o, now)))}).`,
-      [...broken.map((d) => ({ source: d.from.source, recordId: d.from.id, field: d.field, value: d.value })), ...activity.active.map(evidenceOf)],
+      [
+        ...broken.map((d) => ({
+          source: d.from.source,
+          recordId: d.from.id,
+          field: d.field,
+          value: d.value,
+        })),
+        ...activity.active.map(evidenceOf),
+      ],
       [],
     )
   },

@@ -22,11 +22,16 @@ export default defineRule({
   evaluate(view, { params, now }) {
     if (view.intune.length === 0) return notApplicable('no Intune record')
     const intune = summarize(observeAll(view.intune), now, params.staleAfterDays)
-    if (intune.active.length > 0) return pass(`Intune hears from the device: ${describeObservation(intune.active[0]!, now)}.`)
+    if (intune.active.length > 0)
+      return pass(`Intune hears from the device: ${describeObservation(intune.active[0]!, now)}.`)
     const elsewhere = summarize(observeAll([...view.entra, ...view.defender]), now, params.staleAfterDays)
-    if (elsewhere.active.length === 0) return notApplicable('the device is not in use elsewhere; the stale rule judges it')
+    if (elsewhere.active.length === 0)
+      return notApplicable('the device is not in use elsewhere; the stale rule judges it')
     if (intune.stale.length === 0) {
-      return unknown('field-missing', `Intune lastSyncDateTime is blank for ${listJoin(intune.unknown.map((o) => `"${o.record.id}"`))}.`)
+      return unknown(
+        'field-missing',
+        `Intune lastSyncDateTime is blank for ${listJoin(intune.unknown.map((o) => `"${o.record.id}"`))}.`,
+      )
     }
     return flag(
       `In use (${listJoin(elsewhere.active.map((o) => describeObservation(o, now)))}) but ${listJoin(intune.stale.map((o) => describeObservation(o, now)))}; threshold ${params.staleAfterDays} days.`,

@@ -1,7 +1,8 @@
 /** @module Flags Entra objects that still claim Intune management after the Intune record is gone (the seeds' headline case). */
-import { claimsIntuneManagement } from '../evaluate/intune-management.js'
-import { describeObservation, evidenceOf, listJoin, observeView, summarize } from '../evaluate/activity.js'
+
 import { recordsOf } from '../domain/device.js'
+import { describeObservation, evidenceOf, listJoin, observeView, summarize } from '../evaluate/activity.js'
+import { claimsIntuneManagement } from '../evaluate/intune-management.js'
 import { StaleParams } from './params.js'
 import { defineRule, flag, notApplicable, pass, unknown } from './rule.js'
 
@@ -34,10 +35,15 @@ export default defineRule({
     if (managed.length === 0) return notApplicable('Entra does not record Intune management for this device')
     const activity = summarize(observeView(view), now, params.staleAfterDays)
     if (activity.active.length > 0) {
-      return pass(`Not in Intune but still in use: ${listJoin(activity.active.map((o) => describeObservation(o, now)))}.`)
+      return pass(
+        `Not in Intune but still in use: ${listJoin(activity.active.map((o) => describeObservation(o, now)))}.`,
+      )
     }
     if (activity.unknown.length > 0) {
-      return unknown('field-missing', `Activity unknown: ${listJoin(activity.unknown.map((o) => describeObservation(o, now)))}.`)
+      return unknown(
+        'field-missing',
+        `Activity unknown: ${listJoin(activity.unknown.map((o) => describeObservation(o, now)))}.`,
+      )
     }
     const names = managed.map((e) => `"${e.displayName ?? e.id}"`)
     const seen = listJoin(activity.stale.map((o) => describeObservation(o, now)))

@@ -25,7 +25,11 @@ export const flag = (message: string, evidence: Evidence[], targets: AnyRecord[]
 })
 export const pass = (message: string): Outcome => ({ kind: 'pass', message })
 export const notApplicable = (reason: string): Outcome => ({ kind: 'notApplicable', reason })
-export const unknown = (reason: UnknownReason, detail: string): Outcome => ({ kind: 'unknown', reason, detail })
+export const unknown = (reason: UnknownReason, detail: string): Outcome => ({
+  kind: 'unknown',
+  reason,
+  detail,
+})
 
 /** What a source looks like to the rules: connected or not, and whether its absence can be trusted. */
 export interface SourceState {

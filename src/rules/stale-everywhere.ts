@@ -1,7 +1,8 @@
 /** @module Flags devices that every connected source last saw longer ago than the staleness window. */
-import { claimsIntuneManagement } from '../evaluate/intune-management.js'
-import { describeObservation, evidenceOf, listJoin, observeView, summarize } from '../evaluate/activity.js'
+
 import { recordsOf } from '../domain/device.js'
+import { describeObservation, evidenceOf, listJoin, observeView, summarize } from '../evaluate/activity.js'
+import { claimsIntuneManagement } from '../evaluate/intune-management.js'
 import { StaleParams } from './params.js'
 import { defineRule, flag, notApplicable, pass, unknown } from './rule.js'
 
@@ -27,7 +28,10 @@ export default defineRule({
   ],
   evaluate(view, { params, now }) {
     const managedElsewhere = view.intune.length === 0 && view.entra.some(claimsIntuneManagement)
-    if (view.intune.length === 0 && (view.entra.length === 0 || managedElsewhere || view.autopilot.length > 0)) {
+    if (
+      view.intune.length === 0 &&
+      (view.entra.length === 0 || managedElsewhere || view.autopilot.length > 0)
+    ) {
       // Defender-only, Autopilot-only and removed-from-Intune devices have rules of their own.
       return notApplicable('no Intune record and no unmanaged Entra object')
     }
@@ -36,7 +40,10 @@ export default defineRule({
       return pass(`In use: ${listJoin(activity.active.map((o) => describeObservation(o, now)))}.`)
     }
     if (activity.unknown.length > 0) {
-      return unknown('field-missing', `Activity unknown: ${listJoin(activity.unknown.map((o) => describeObservation(o, now)))}.`)
+      return unknown(
+        'field-missing',
+        `Activity unknown: ${listJoin(activity.unknown.map((o) => describeObservation(o, now)))}.`,
+      )
     }
     return flag(
       `No source has seen this device within ${params.staleAfterDays} days: ${listJoin(activity.stale.map((o) => describeObservation(o, now)))}.`,

@@ -22,10 +22,14 @@ export default defineRule({
   evaluate(view, { params, now }) {
     if (view.defender.length < 2) return notApplicable('one Defender machine at most')
     const activity = summarize(observeAll(view.defender), now, params.staleAfterDays)
-    if (activity.active.length === 0) return notApplicable('no machine entry is live; the device-level rules judge it')
+    if (activity.active.length === 0)
+      return notApplicable('no machine entry is live; the device-level rules judge it')
     if (activity.stale.length === 0) {
       if (activity.unknown.length > 0) {
-        return unknown('field-missing', `lastSeen unknown for ${listJoin(activity.unknown.map((o) => `"${o.record.id}"`))}.`)
+        return unknown(
+          'field-missing',
+          `lastSeen unknown for ${listJoin(activity.unknown.map((o) => `"${o.record.id}"`))}.`,
+        )
       }
       return pass('Every Defender entry of this device reports.')
     }

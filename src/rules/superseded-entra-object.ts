@@ -34,23 +34,35 @@ export default defineRule({
   references: ['https://learn.microsoft.com/entra/identity/devices/manage-stale-devices'],
   evaluate(view, { params, now }) {
     if (view.entra.length < 2) return notApplicable('one Entra object at most')
-    const chains = view.entra.map((e) => ({ e, activity: summarize(observeAll(chainOf(view, e)), now, params.staleAfterDays) }))
+    const chains = view.entra.map((e) => ({
+      e,
+      activity: summarize(observeAll(chainOf(view, e)), now, params.staleAfterDays),
+    }))
     const live = chains.filter((c) => c.activity.active.length > 0)
     if (live.length === 0) return notApplicable('no Entra object is live; the stale rule judges the device')
     const idle = chains.filter((c) => c.activity.active.length === 0)
     const superseded = idle.filter((c) => c.activity.unknown.length === 0)
     if (superseded.length === 0) {
       if (idle.length > 0) {
-        return unknown('field-missing', `Activity unknown for Entra object ${listJoin(idle.map((c) => `"${c.e.id}"`))}.`)
+        return unknown(
+          'field-missing',
+          `Activity unknown for Entra object ${listJoin(idle.map((c) => `"${c.e.id}"`))}.`,
+        )
       }
       return pass('Every Entra object of this hardware is in use.')
     }
-    const liveText = live.map((c) => `"${c.e.displayName ?? c.e.id}" (${describeObservation(c.activity.active[0]!, now)})`)
-    const oldText = superseded.map((c) => `"${c.e.id}" (${listJoin(c.activity.stale.map((o) => describeObservation(o, now)))})`)
+    const liveText = live.map(
+      (c) => `"${c.e.displayName ?? c.e.id}" (${describeObservation(c.activity.active[0]!, now)})`,
+    )
+    const oldText = superseded.map(
+      (c) => `"${c.e.id}" (${listJoin(c.activity.stale.map((o) => describeObservation(o, now)))})`,
+    )
     return flag(
       `Entra object ${listJoin(oldText)} is superseded by ${listJoin(liveText)} for the same hardware; threshold ${params.staleAfterDays} days.`,
       superseded.flatMap((c) => c.activity.stale.map(evidenceOf)),
-      superseded.flatMap((c) => chainOf(view, c.e).filter((r) => r.source === 'entra' || r.source === 'intune')),
+      superseded.flatMap((c) =>
+        chainOf(view, c.e).filter((r) => r.source === 'entra' || r.source === 'intune'),
+      ),
     )
   },
 })

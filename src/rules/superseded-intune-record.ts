@@ -19,10 +19,14 @@ export default defineRule({
   evaluate(view, { params, now }) {
     if (view.intune.length < 2) return notApplicable('one Intune record at most')
     const activity = summarize(observeAll(view.intune), now, params.staleAfterDays)
-    if (activity.active.length === 0) return notApplicable('no Intune record is live; the stale rule judges the device')
+    if (activity.active.length === 0)
+      return notApplicable('no Intune record is live; the stale rule judges the device')
     if (activity.stale.length === 0) {
       if (activity.unknown.length > 0) {
-        return unknown('field-missing', `Check-in unknown for ${listJoin(activity.unknown.map((o) => `"${o.record.id}"`))}.`)
+        return unknown(
+          'field-missing',
+          `Check-in unknown for ${listJoin(activity.unknown.map((o) => `"${o.record.id}"`))}.`,
+        )
       }
       return pass('Every Intune record of this hardware checks in.')
     }

@@ -1,6 +1,7 @@
 /** @module Review: removed from Intune, yet still in use — corporate apps reached from an unmanaged device. */
-import { claimsIntuneManagement } from '../evaluate/intune-management.js'
+
 import { describeObservation, evidenceOf, listJoin, observeView, summarize } from '../evaluate/activity.js'
+import { claimsIntuneManagement } from '../evaluate/intune-management.js'
 import { StaleParams } from './params.js'
 import { defineRule, flag, notApplicable } from './rule.js'
 
@@ -25,16 +26,23 @@ export default defineRule({
     'https://learn.microsoft.com/intune/intune-service/remote-actions/device-cleanup-rules',
   ],
   evaluate(view, { params, now }) {
-    if (view.entra.length === 0 || view.intune.length > 0) return notApplicable('not an Entra object without an Intune record')
+    if (view.entra.length === 0 || view.intune.length > 0)
+      return notApplicable('not an Entra object without an Intune record')
     const managed = view.entra.filter(claimsIntuneManagement)
     if (managed.length === 0) return notApplicable('Entra does not record Intune management for this device')
     const activity = summarize(observeView(view), now, params.staleAfterDays)
     // Not in use, or activity unknown: the removed-from-Intune rule judges it (and says unknown when it cannot).
-    if (activity.active.length === 0) return notApplicable('not seen in use; the removed-from-intune rule judges the device')
+    if (activity.active.length === 0)
+      return notApplicable('not seen in use; the removed-from-intune rule judges the device')
     return flag(
       `No longer in Intune, but still in use: ${listJoin(activity.active.map((o) => describeObservation(o, now)))}.`,
       [
-        ...managed.map((e) => ({ source: 'entra' as const, recordId: e.id, field: 'isManaged', value: e.isManaged })),
+        ...managed.map((e) => ({
+          source: 'entra' as const,
+          recordId: e.id,
+          field: 'isManaged',
+          value: e.isManaged,
+        })),
         ...activity.active.map(evidenceOf),
       ],
       [],

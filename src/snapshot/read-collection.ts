@@ -56,7 +56,12 @@ export async function readCollection<T extends { id: string }>(
     const key = id.toLowerCase()
     const first = seen.get(key)
     if (first !== undefined) {
-      problems.add({ record: index, recordId: id, field: 'id', problem: `duplicate id: record ${first} has the same id` })
+      problems.add({
+        record: index,
+        recordId: id,
+        field: 'id',
+        problem: `duplicate id: record ${first} has the same id`,
+      })
       return
     }
     seen.set(key, index)
@@ -79,7 +84,11 @@ async function readJsonItems(file: CollectionFile): Promise<unknown[]> {
   try {
     doc = JSON.parse(text)
   } catch (err) {
-    throw new InputError(file.name, [{ problem: describeJsonError(err, text) }], 'Re-export the collection; the file is not valid JSON (was it cut short?).')
+    throw new InputError(
+      file.name,
+      [{ problem: describeJsonError(err, text) }],
+      'Re-export the collection; the file is not valid JSON (was it cut short?).',
+    )
   }
   if (Array.isArray(doc)) return doc
   if (doc && typeof doc === 'object') {
@@ -103,7 +112,15 @@ async function readText(file: CollectionFile): Promise<string> {
     const info = await stat(file.path)
     // V8 strings top out near 512 MiB; JSONL streams instead.
     if (info.size > 400 * 1024 * 1024) {
-      throw new InputError(file.name, [{ problem: `the file is ${Math.round(info.size / 2 ** 20)} MiB, too large to read as one JSON document` }], 'Export large collections as JSONL (one record per line), e.g. devices.jsonl.')
+      throw new InputError(
+        file.name,
+        [
+          {
+            problem: `the file is ${Math.round(info.size / 2 ** 20)} MiB, too large to read as one JSON document`,
+          },
+        ],
+        'Export large collections as JSONL (one record per line), e.g. devices.jsonl.',
+      )
     }
     return await readFile(file.path, 'utf8')
   } catch (err) {
@@ -112,7 +129,10 @@ async function readText(file: CollectionFile): Promise<string> {
   }
 }
 
-async function readJsonLines(file: CollectionFile, accept: (item: unknown, line: number) => void): Promise<void> {
+async function readJsonLines(
+  file: CollectionFile,
+  accept: (item: unknown, line: number) => void,
+): Promise<void> {
   const input = createReadStream(file.path, { encoding: 'utf8' })
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })
   let lineNo = 0
@@ -125,7 +145,11 @@ async function readJsonLines(file: CollectionFile, accept: (item: unknown, line:
       try {
         item = JSON.parse(trimmed)
       } catch (err) {
-        throw new InputError(file.name, [{ record: lineNo, problem: `line ${lineNo} is not valid JSON: ${(err as Error).message}` }], 'Each line of a .jsonl export must hold one complete JSON record.')
+        throw new InputError(
+          file.name,
+          [{ record: lineNo, problem: `line ${lineNo} is not valid JSON: ${(err as Error).message}` }],
+          'Each line of a .jsonl export must hold one complete JSON record.',
+        )
       }
       accept(item, lineNo)
     }
@@ -164,6 +188,7 @@ export function describeJsonError(err: unknown, text: string): string {
 }
 
 function idOf(item: unknown): string | undefined {
-  if (item && typeof item === 'object' && typeof (item as { id?: unknown }).id === 'string') return (item as { id: string }).id
+  if (item && typeof item === 'object' && typeof (item as { id?: unknown }).id === 'string')
+    return (item as { id: string }).id
   return undefined
 }

@@ -3,7 +3,13 @@ import { existsSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
-import type { AutopilotRecord, DefenderRecord, EntraRecord, IntuneRecord, SourceName } from '../domain/device.js'
+import type {
+  AutopilotRecord,
+  DefenderRecord,
+  EntraRecord,
+  IntuneRecord,
+  SourceName,
+} from '../domain/device.js'
 import { parseTimestamp } from '../domain/time.js'
 import { InputError } from '../lib/errors.js'
 import { SOURCES } from '../sources/index.js'
@@ -41,7 +47,11 @@ const Meta = z.object({
 })
 
 /** Progress callback: called once per collection as it is read. */
-export type SnapshotProgress = (event: { source: SourceName | 'teams'; status: SourceLoadStatus; records: number }) => void
+export type SnapshotProgress = (event: {
+  source: SourceName | 'teams'
+  status: SourceLoadStatus
+  records: number
+}) => void
 
 /**
  * Reads a snapshot folder. A missing export means "source not connected", never "no devices".
@@ -53,24 +63,47 @@ export async function readSnapshot(dir: string, onProgress?: SnapshotProgress): 
     names = await readdir(dir)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    const why = code === 'ENOENT' ? 'the folder does not exist' : code === 'ENOTDIR' ? 'this is a file, not a folder' : `cannot read the folder: ${(err as Error).message}`
-    throw new InputError(dir, [{ problem: why }], 'Pass --snapshot the folder that holds managedDevices.json, devices.json, windowsAutopilotDeviceIdentities.json and machines.json.')
+    const why =
+      code === 'ENOENT'
+        ? 'the folder does not exist'
+        : code === 'ENOTDIR'
+          ? 'this is a file, not a folder'
+          : `cannot read the folder: ${(err as Error).message}`
+    throw new InputError(
+      dir,
+      [{ problem: why }],
+      'Pass --snapshot the folder that holds managedDevices.json, devices.json, windowsAutopilotDeviceIdentities.json and machines.json.',
+    )
   }
   const present = new Set(names)
   const known = Object.values(SOURCES).flatMap((s) => [`${s.collection}.json`, `${s.collection}.jsonl`])
   if (!known.some((n) => present.has(n))) {
-    throw new InputError(dir, [{ problem: `no export found; expected any of ${known.filter((n) => n.endsWith('.json')).join(', ')} (or .jsonl)` }], 'Create a snapshot with `offboard snapshot --out DIR` or `offboard demo --out DIR`.')
+    throw new InputError(
+      dir,
+      [
+        {
+          problem: `no export found; expected any of ${known.filter((n) => n.endsWith('.json')).join(', ')} (or .jsonl)`,
+        },
+      ],
+      'Create a snapshot with `offboard snapshot --out DIR` or `offboard demo --out DIR`.',
+    )
   }
 
   const meta = await readMeta(dir, present)
-  const load = async <R extends { id: string }>(def: SourceDefinition<Record<string, unknown>, R & import('../domain/device.js').AnyRecord>): Promise<SourceLoad<R>> => {
+  const load = async <R extends { id: string }>(
+    def: SourceDefinition<Record<string, unknown>, R & import('../domain/device.js').AnyRecord>,
+  ): Promise<SourceLoad<R>> => {
     const file = locate(dir, def.collection, present)
     if (!file) {
       onProgress?.({ source: def.name, status: 'missing', records: 0 })
       return { status: 'missing', records: [], origin: null }
     }
     const hint = `Re-export ${def.title} (${def.endpoint.path}) or fix the record; offboard does not guess at malformed data.`
-    const raws = await readCollection(file, def.schema as z.ZodType<Record<string, unknown> & { id: string }>, hint)
+    const raws = await readCollection(
+      file,
+      def.schema as z.ZodType<Record<string, unknown> & { id: string }>,
+      hint,
+    )
     const records = raws.map((r) => def.toRecord(r)) as R[]
     onProgress?.({ source: def.name, status: 'ok', records: records.length })
     return { status: 'ok', records, origin: file.name }
@@ -84,7 +117,11 @@ export async function readSnapshot(dir: string, onProgress?: SnapshotProgress): 
   let teamsSerials: Set<string> | null = null
   const teamsFile = locate(dir, TEAMS_COLLECTION, present)
   if (teamsFile) {
-    const teams = await readCollection(teamsFile, TeamworkDevice, 'Re-export the Teams devices inventory (beta /teamwork/devices) or remove the file.')
+    const teams = await readCollection(
+      teamsFile,
+      TeamworkDevice,
+      'Re-export the Teams devices inventory (beta /teamwork/devices) or remove the file.',
+    )
     teamsSerials = teamsSerialKeys(teams)
     onProgress?.({ source: 'teams', status: 'ok', records: teams.length })
   }
@@ -95,14 +132,21 @@ function locate(dir: string, collection: string, present: Set<string>): Collecti
   const json = `${collection}.json`
   const jsonl = `${collection}.jsonl`
   if (present.has(json) && present.has(jsonl)) {
-    throw new InputError(json, [{ problem: `both ${json} and ${jsonl} exist, so it is unclear which export is current` }], 'Keep one of the two files.')
+    throw new InputError(
+      json,
+      [{ problem: `both ${json} and ${jsonl} exist, so it is unclear which export is current` }],
+      'Keep one of the two files.',
+    )
   }
   if (present.has(json)) return { path: join(dir, json), name: json, format: 'json' }
   if (present.has(jsonl)) return { path: join(dir, jsonl), name: jsonl, format: 'jsonl' }
   return null
 }
 
-async function readMeta(dir: string, present: Set<string>): Promise<{ tenantId: string | null; takenAt: number | null }> {
+async function readMeta(
+  dir: string,
+  present: Set<string>,
+): Promise<{ tenantId: string | null; takenAt: number | null }> {
   if (!present.has('meta.json')) return { tenantId: null, takenAt: null }
   const path = join(dir, 'meta.json')
   const text = await readFile(path, 'utf8').catch((err: Error) => {
@@ -117,7 +161,11 @@ async function readMeta(dir: string, present: Set<string>): Promise<{ tenantId: 
   const parsed = Meta.safeParse(doc)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
-    throw new InputError('meta.json', [{ field: issue.path.join('.') || undefined, problem: issue.message }], 'meta.json holds { "tenantId": "<guid>", "takenAt": "<ISO date-time>" }; both are optional.')
+    throw new InputError(
+      'meta.json',
+      [{ field: issue.path.join('.') || undefined, problem: issue.message }],
+      'meta.json holds { "tenantId": "<guid>", "takenAt": "<ISO date-time>" }; both are optional.',
+    )
   }
   let takenAt: number | null = null
   if (parsed.data.takenAt) {
@@ -130,5 +178,7 @@ async function readMeta(dir: string, present: Set<string>): Promise<{ tenantId: 
 
 /** True when `dir` looks like a snapshot folder (used by `run` to give a better error for a wrong path). */
 export function looksLikeSnapshot(dir: string): boolean {
-  return Object.values(SOURCES).some((s) => existsSync(join(dir, `${s.collection}.json`)) || existsSync(join(dir, `${s.collection}.jsonl`)))
+  return Object.values(SOURCES).some(
+    (s) => existsSync(join(dir, `${s.collection}.json`)) || existsSync(join(dir, `${s.collection}.jsonl`)),
+  )
 }

@@ -3,10 +3,16 @@ import { z } from 'zod'
 import { parseTimestamp } from '../domain/time.js'
 
 /** Optional text: absent, null and strings are accepted (most Graph properties are nullable). */
-export const text = z.string().nullish().transform((v) => v ?? null)
+export const text = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? null)
 
 /** Optional boolean. */
-export const flag = z.boolean().nullish().transform((v) => v ?? null)
+export const flag = z
+  .boolean()
+  .nullish()
+  .transform((v) => v ?? null)
 
 /**
  * A Graph DateTimeOffset, converted to epoch ms. Blank, null and placeholder dates (`0001-01-01T00:00:00Z`) become

@@ -30,28 +30,51 @@ export function registerDemo(program: Command): void {
         'The same --devices and --seed always give byte-identical files.',
     )
     .requiredOption('--out <dir>', 'folder to write (created; must be empty unless --force)')
-    .option('--devices <n>', `number of physical devices (default ${DEFAULT_DEMO_DEVICES}, up to 1,000,000)`, parsePositiveInt('--devices', 1_000_000))
+    .option(
+      '--devices <n>',
+      `number of physical devices (default ${DEFAULT_DEMO_DEVICES}, up to 1,000,000)`,
+      parsePositiveInt('--devices', 1_000_000),
+    )
     .option('--seed <n>', `random seed (default ${DEFAULT_DEMO_SEED})`, parsePositiveInt('--seed'))
     .option('--as-of <datetime>', `the instant the snapshot is taken (default ${DEMO_AS_OF})`)
     .option('--jsonl', 'write .jsonl files (one record per line), for large tenants')
     .option('--force', 'write into a folder that is not empty (files of the same name are replaced)')
     .option('-q, --quiet', 'no progress messages on stderr')
-    .addHelpText('after', '\nExample:\n  offboard demo --out ./demo-tenant --devices 2000 --seed 7\n  offboard run --snapshot ./demo-tenant')
+    .addHelpText(
+      'after',
+      '\nExample:\n  offboard demo --out ./demo-tenant --devices 2000 --seed 7\n  offboard run --snapshot ./demo-tenant',
+    )
     .action(async (opts: DemoCommandOptions) => {
       const existing = await readdir(opts.out).catch(() => [])
       if (existing.length > 0 && !opts.force) {
-        throw new UsageError(`${opts.out} is not empty; refusing to overwrite it.`, 'Choose an empty folder, or pass --force.')
+        throw new UsageError(
+          `${opts.out} is not empty; refusing to overwrite it.`,
+          'Choose an empty folder, or pass --force.',
+        )
       }
       if (existing.length > 0) {
         // A previous export in the other format would leave both x.json and x.jsonl, which the reader refuses.
         const collections = [...Object.values(SOURCES).map((d) => d.collection), TEAMS_COLLECTION]
-        await Promise.all(collections.flatMap((c) => [`${c}.json`, `${c}.jsonl`]).map((f) => rm(join(opts.out, f), { force: true })))
+        await Promise.all(
+          collections
+            .flatMap((c) => [`${c}.json`, `${c}.jsonl`])
+            .map((f) => rm(join(opts.out, f), { force: true })),
+        )
       }
       const devices = opts.devices ?? DEFAULT_DEMO_DEVICES
       const seed = opts.seed ?? DEFAULT_DEMO_SEED
-      const result = await writeDemoSnapshot(opts.out, { devices, seed, ...(opts.asOf ? { asOf: opts.asOf } : {}), jsonl: Boolean(opts.jsonl) })
+      const result = await writeDemoSnapshot(opts.out, {
+        devices,
+        seed,
+        ...(opts.asOf ? { asOf: opts.asOf } : {}),
+        jsonl: Boolean(opts.jsonl),
+      })
       const progress = !opts.quiet
-      note(progress, `Wrote the demo tenant (${devices.toLocaleString('en-US')} devices, seed ${seed}) to ${opts.out}:`)
-      for (const [name, count] of Object.entries(result.counts)) note(progress, `  ${name.padEnd(34)} ${count.toLocaleString('en-US')} records`)
+      note(
+        progress,
+        `Wrote the demo tenant (${devices.toLocaleString('en-US')} devices, seed ${seed}) to ${opts.out}:`,
+      )
+      for (const [name, count] of Object.entries(result.counts))
+        note(progress, `  ${name.padEnd(34)} ${count.toLocaleString('en-US')} records`)
     })
 }

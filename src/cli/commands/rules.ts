@@ -23,7 +23,9 @@ export function rulesMarkdown(rules: readonly RuleDefinition[] = RULES): string 
     '',
   ]
   for (const r of rules) {
-    const params = z.toJSONSchema(r.params) as { properties?: Record<string, { default?: unknown; minimum?: number }> }
+    const params = z.toJSONSchema(r.params) as {
+      properties?: Record<string, { default?: unknown; minimum?: number }>
+    }
     lines.push(
       `## ${r.id}`,
       '',
@@ -35,7 +37,10 @@ export function rulesMarkdown(rules: readonly RuleDefinition[] = RULES): string 
       `- Observes (activity weighed): ${r.observes.map((s) => `\`${s}\``).join(', ')}`,
       `- Params: ${
         Object.entries(params.properties ?? {})
-          .map(([k, v]) => `\`${k}\` (default ${JSON.stringify(v.default)}${v.minimum !== undefined ? `, minimum ${v.minimum}` : ''})`)
+          .map(
+            ([k, v]) =>
+              `\`${k}\` (default ${JSON.stringify(v.default)}${v.minimum !== undefined ? `, minimum ${v.minimum}` : ''})`,
+          )
           .join(', ') || 'none'
       }`,
       '',
@@ -54,16 +59,29 @@ export function registerRules(program: Command): void {
   program
     .command('rules')
     .summary('list the built-in rules and what each one checks')
-    .description('Lists every built-in rule with its category, severity, rationale, parameters and references.')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'markdown']).default('table'))
+    .description(
+      'Lists every built-in rule with its category, severity, rationale, parameters and references.',
+    )
+    .addOption(
+      new Option('--format <format>', 'output format')
+        .choices(['table', 'json', 'markdown'])
+        .default('table'),
+    )
     .action(async (opts: { format: 'table' | 'json' | 'markdown' }) => {
       if (opts.format === 'markdown') return writeStdout(rulesMarkdown())
       if (opts.format === 'json') {
-        const out = RULES.map(({ evaluate: _e, params, ...meta }) => ({ ...meta, params: z.toJSONSchema(params) }))
+        const out = RULES.map(({ evaluate: _e, params, ...meta }) => ({
+          ...meta,
+          params: z.toJSONSchema(params),
+        }))
         return writeStdout(`${JSON.stringify(out, null, 2)}\n`)
       }
       const width = Math.max(...RULES.map((r) => r.id.length))
-      const rows = RULES.map((r) => `${r.id.padEnd(width)}  ${r.category.padEnd(17)}  ${r.severity.padEnd(6)}  ${r.title}`)
-      return writeStdout(`${rows.join('\n')}\n\nRun 'offboard rules --format markdown' for rationale, parameters and references.\n`)
+      const rows = RULES.map(
+        (r) => `${r.id.padEnd(width)}  ${r.category.padEnd(17)}  ${r.severity.padEnd(6)}  ${r.title}`,
+      )
+      return writeStdout(
+        `${rows.join('\n')}\n\nRun 'offboard rules --format markdown' for rationale, parameters and references.\n`,
+      )
     })
 }

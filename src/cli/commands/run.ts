@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Command, Option } from 'commander'
 import { analyze } from '../../analyze.js'
-import type { Report } from '../../domain/report.js'
 import { DEMO_AS_OF, writeDemoSnapshot } from '../../demo/generate.js'
+import type { Report } from '../../domain/report.js'
 import { parseTimestamp } from '../../domain/time.js'
 import { UsageError } from '../../lib/errors.js'
 import { formatCsv } from '../../report/format-csv.js'
@@ -44,14 +44,33 @@ export function registerRun(program: Command): void {
         'view per physical device, and recommends offboarding with rationale, evidence and an ordered plan.\n' +
         'Nothing is changed in the tenant: `run` only reports.',
     )
-    .option('--snapshot <dir>', 'read an exported tenant snapshot folder (managedDevices.json, devices.json, …)')
+    .option(
+      '--snapshot <dir>',
+      'read an exported tenant snapshot folder (managedDevices.json, devices.json, …)',
+    )
     .option('--demo', 'use the built-in demo tenant (deterministic, realistic)')
-    .option('--devices <n>', `demo tenant size (default ${DEFAULT_DEMO_DEVICES})`, parsePositiveInt('--devices', MAX_DEMO_DEVICES))
+    .option(
+      '--devices <n>',
+      `demo tenant size (default ${DEFAULT_DEMO_DEVICES})`,
+      parsePositiveInt('--devices', MAX_DEMO_DEVICES),
+    )
     .option('--seed <n>', `demo tenant seed (default ${DEFAULT_DEMO_SEED})`, parsePositiveInt('--seed'))
-    .option('--as-of <datetime>', "measure staleness at this instant (default: the snapshot's takenAt, else now)", parseAsOf)
-    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices(['json', 'table', 'csv']))
+    .option(
+      '--as-of <datetime>',
+      "measure staleness at this instant (default: the snapshot's takenAt, else now)",
+      parseAsOf,
+    )
+    .addOption(
+      new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices(
+        ['json', 'table', 'csv'],
+      ),
+    )
     .option('--policy <file>', 'policy file (JSON): thresholds, rule overrides, exclusions, brakes')
-    .option('--stale-after <days>', 'staleness threshold in days for every rule (minimum 30, default 90)', parsePositiveInt('--stale-after'))
+    .option(
+      '--stale-after <days>',
+      'staleness threshold in days for every rule (minimum 30, default 90)',
+      parsePositiveInt('--stale-after'),
+    )
     .option('-o, --out <file>', 'write the report to a file (atomically) instead of stdout')
     .option('--no-color', 'no colours in table output (also: NO_COLOR=1)')
     .option('-q, --quiet', 'no progress messages on stderr')
@@ -84,7 +103,9 @@ Exit codes: 0 report written, 1 bad input or failure (nothing written to stdout)
 async function runCommand(opts: RunOptions): Promise<void> {
   if (Boolean(opts.snapshot) === Boolean(opts.demo)) {
     throw new UsageError(
-      opts.snapshot ? '--snapshot and --demo cannot be used together.' : 'Say which tenant to read: --snapshot <dir> or --demo.',
+      opts.snapshot
+        ? '--snapshot and --demo cannot be used together.'
+        : 'Say which tenant to read: --snapshot <dir> or --demo.',
       "Run 'offboard run --help' for examples.",
     )
   }
@@ -93,21 +114,36 @@ async function runCommand(opts: RunOptions): Promise<void> {
   }
   const policy = await loadPolicy(opts.policy)
   if (opts.staleAfter !== undefined) {
-    if (opts.staleAfter < 30) throw new UsageError(`--stale-after must be at least 30 days, got ${opts.staleAfter}: Entra's activity timestamp lags by up to ~19 days.`)
+    if (opts.staleAfter < 30)
+      throw new UsageError(
+        `--stale-after must be at least 30 days, got ${opts.staleAfter}: Entra's activity timestamp lags by up to ~19 days.`,
+      )
     policy.staleAfterDays = opts.staleAfter
   }
   const progress = progressEnabled(opts.quiet)
   const started = performance.now()
-  const data = opts.demo ? await readDemo(opts, progress) : await readSnapshotWithProgress(opts.snapshot!, progress)
+  const data = opts.demo
+    ? await readDemo(opts, progress)
+    : await readSnapshotWithProgress(opts.snapshot!, progress)
   const now = opts.asOf ?? data.takenAt ?? (opts.demo ? parseDemoAsOf() : Date.now())
   const report = analyze(data, { now, policy })
-  note(progress, `Evaluated ${report.summary.counts.devices.toLocaleString('en-US')} devices in ${Math.round(performance.now() - started)} ms.`)
+  note(
+    progress,
+    `Evaluated ${report.summary.counts.devices.toLocaleString('en-US')} devices in ${Math.round(performance.now() - started)} ms.`,
+  )
 
   const format: Format = opts.format ?? (process.stdout.isTTY && !opts.out ? 'table' : 'json')
-  const text = render(report, format, opts.color && !process.env.NO_COLOR && Boolean(process.stdout.isTTY) && !opts.out)
+  const text = render(
+    report,
+    format,
+    opts.color && !process.env.NO_COLOR && Boolean(process.stdout.isTTY) && !opts.out,
+  )
   if (opts.out) {
     await writeFileAtomic(opts.out, text)
-    note(true && !opts.quiet, `Report written to ${opts.out} (${report.summary.counts.suggestions} suggestions).`)
+    note(
+      true && !opts.quiet,
+      `Report written to ${opts.out} (${report.summary.counts.suggestions} suggestions).`,
+    )
   } else {
     await writeStdout(text)
   }
@@ -127,7 +163,10 @@ function render(report: Report, format: Format, color: boolean): string {
 async function readSnapshotWithProgress(dir: string, progress: boolean): Promise<TenantData> {
   note(progress, `Reading snapshot ${dir}`)
   return readSnapshot(dir, (e) => {
-    note(progress, `  ${e.source.padEnd(9)} ${e.status === 'missing' ? 'not connected (no export)' : `${e.records.toLocaleString('en-US')} records`}`)
+    note(
+      progress,
+      `  ${e.source.padEnd(9)} ${e.status === 'missing' ? 'not connected (no export)' : `${e.records.toLocaleString('en-US')} records`}`,
+    )
   })
 }
 

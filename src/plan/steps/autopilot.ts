@@ -33,8 +33,12 @@ export function autopilotSteps(ap: AutopilotRecord, opts: { afterIntune: boolean
     instructions:
       `Intune admin center › Devices › Windows › Enrollment › Windows Autopilot › Devices › serial ${serial} › Delete. ` +
       'Deregistration is asynchronous: Sync, then Refresh every few minutes until the device is gone.',
-    prerequisites: ap.userPrincipalName ? [...prerequisites, 'The user is unassigned (previous step).'] : prerequisites,
-    warnings: ['Do not delete the Entra object by hand afterwards: deregistration handles it, and a manual delete can break Autopilot.'],
+    prerequisites: ap.userPrincipalName
+      ? [...prerequisites, 'The user is unassigned (previous step).']
+      : prerequisites,
+    warnings: [
+      'Do not delete the Entra object by hand afterwards: deregistration handles it, and a manual delete can break Autopilot.',
+    ],
     request: { api: 'graph', method: 'DELETE', path: `${PATH}/${ap.id}` },
   })
   return steps

@@ -1,7 +1,7 @@
 /** @module Step 4 of a plan: offboard the Defender sensor (API on supported Windows, local procedure elsewhere; reference §4.4). */
 import type { DefenderRecord } from '../../domain/device.js'
-import { daysBetween } from '../../domain/time.js'
 import { quote } from '../../domain/text.js'
+import { daysBetween } from '../../domain/time.js'
 import { isOnboarded } from '../../evaluate/defender-onboarding.js'
 import type { DraftAction, PlanOptions } from '../plan.js'
 
@@ -38,7 +38,8 @@ export function defenderStep(m: DefenderRecord, opts: PlanOptions): DraftAction 
   }
   const platform = m.osPlatform ?? 'unknown'
   if (API_SUPPORTED.test(platform) || UNIFIED_AGENT_ONLY.test(platform)) {
-    if (UNIFIED_AGENT_ONLY.test(platform)) warnings.push(`${platform} supports API offboarding only with the unified agent.`)
+    if (UNIFIED_AGENT_ONLY.test(platform))
+      warnings.push(`${platform} supports API offboarding only with the unified agent.`)
     return {
       system: 'defender',
       operation: 'offboard',

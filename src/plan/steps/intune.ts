@@ -4,7 +4,13 @@ import { quote } from '../../domain/text.js'
 import type { DraftAction } from '../plan.js'
 
 /** States in which Intune is already retiring, wiping or deleting the device. */
-const ALREADY_UNDERWAY = new Set(['retirepending', 'retireissued', 'wipepending', 'wipeissued', 'deletepending'])
+const ALREADY_UNDERWAY = new Set([
+  'retirepending',
+  'retireissued',
+  'wipepending',
+  'wipeissued',
+  'deletepending',
+])
 
 /** Intune sends a wipe, not a retire, when these are deleted (reference §1.4). */
 const DELETE_WIPES = new Set([
@@ -37,12 +43,22 @@ export function intuneStep(r: IntuneRecord): DraftAction | null {
     }
   }
   if (DELETE_WIPES.has(enrollment)) {
-    warnings.push(`Deleting this ${r.deviceEnrollmentType} device makes Intune send a WIPE, not a retire (reference §1.4).`)
-  } else if (r.platform === 'android' && !enrollment.includes('workprofile') && enrollment !== 'userenrollment') {
-    warnings.push('A corporate Android device (fully managed, dedicated, COPE or AOSP) is WIPED when deleted from Intune; v1.0 does not say which type this is.')
+    warnings.push(
+      `Deleting this ${r.deviceEnrollmentType} device makes Intune send a WIPE, not a retire (reference §1.4).`,
+    )
+  } else if (
+    r.platform === 'android' &&
+    !enrollment.includes('workprofile') &&
+    enrollment !== 'userenrollment'
+  ) {
+    warnings.push(
+      'A corporate Android device (fully managed, dedicated, COPE or AOSP) is WIPED when deleted from Intune; v1.0 does not say which type this is.',
+    )
   }
   if (r.platform === 'windows') {
-    warnings.push('Deleting or retiring an Entra-joined Windows device suspends BitLocker; back up its recovery key and LAPS password first.')
+    warnings.push(
+      'Deleting or retiring an Entra-joined Windows device suspends BitLocker; back up its recovery key and LAPS password first.',
+    )
   }
   return {
     system: 'intune',

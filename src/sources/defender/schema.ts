@@ -8,7 +8,10 @@ export const DefenderMachine = z.object({
   firstSeen: timestamp,
   lastSeen: timestamp,
   osPlatform: text,
-  osBuild: z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).nullish().transform((v) => v ?? null),
+  osBuild: z
+    .union([z.number(), z.string().regex(/^\d+$/).transform(Number)])
+    .nullish()
+    .transform((v) => v ?? null),
   version: text,
   healthStatus: text,
   onboardingStatus: text,
