@@ -9,5 +9,10 @@ if (!existsSync(entry)) {
   )
   process.exit(1)
 }
+// `offboard run … | head` closes the pipe early: that is the reader's choice, not an error worth a stack trace.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+  throw err
+})
 const { main } = await import(entry.href)
 process.exitCode = await main(process.argv)

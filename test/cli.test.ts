@@ -1,5 +1,5 @@
 /** @module End-to-end tests of the built `offboard` command: usage errors, bad input, outputs, and the demo tenant. */
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -133,6 +133,20 @@ describe('outputs', () => {
       /^There is 1 device that is no longer in Intune but still in other portals\./,
     )
     expect(r.stderr).toBe('')
+  })
+
+  it('ends quietly when the reader closes the pipe early (offboard run … | head)', async () => {
+    const child = spawn(process.execPath, [bin, 'run', '--demo', '--devices', '3000', '--format', 'json'], {
+      env: { ...process.env, CI: '1' },
+    })
+    let stderr = ''
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString()
+    })
+    child.stdout.once('data', () => child.stdout.destroy())
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/)
+    expect(code).toBe(0)
   })
 
   it('csv starts with the documented header', () => {

@@ -134,7 +134,7 @@ describe('buildPlan', () => {
 
       expect(step!.operation).toBe('delete')
       expect(step!.warnings).toEqual([
-        `Deleting this ${enrollment} device makes Intune send a WIPE, not a retire (reference §1.4).`,
+        `Deleting this ${enrollment} device makes Intune send a WIPE, not a retire: the device is reset to factory settings.`,
       ])
     })
 

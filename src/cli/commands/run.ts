@@ -160,8 +160,8 @@ function render(report: Report, format: Format, color: boolean): string {
   }
 }
 
-async function readSnapshotWithProgress(dir: string, progress: boolean): Promise<TenantData> {
-  note(progress, `Reading snapshot ${dir}`)
+async function readSnapshotWithProgress(dir: string, progress: boolean, label = `snapshot ${dir}`): Promise<TenantData> {
+  note(progress, `Reading ${label}`)
   return readSnapshot(dir, (e) => {
     note(
       progress,
@@ -178,7 +178,7 @@ async function readDemo(opts: RunOptions, progress: boolean): Promise<TenantData
   try {
     note(progress, `Generating the demo tenant (${devices.toLocaleString('en-US')} devices, seed ${seed})`)
     await writeDemoSnapshot(dir, { devices, seed, jsonl: devices > 50_000 })
-    return await readSnapshotWithProgress(dir, progress)
+    return await readSnapshotWithProgress(dir, progress, 'the demo tenant')
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

@@ -21,7 +21,8 @@ export function entraStep(e: EntraRecord, opts: EntraStepOptions): DraftAction |
       e.platform === 'windows'
         ? []
         : [
-            'App-only permissions cannot disable non-Windows device objects (reference §0.6): sign in as a user with ' +
+            'App-only permissions cannot disable non-Windows device objects (Graph lets them change only extensionAttributes): ' +
+              'sign in as a user with ' +
               'Cloud Device Administrator or Intune Administrator to run this step.',
           ]
     return {

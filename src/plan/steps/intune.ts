@@ -44,7 +44,7 @@ export function intuneStep(r: IntuneRecord): DraftAction | null {
   }
   if (DELETE_WIPES.has(enrollment)) {
     warnings.push(
-      `Deleting this ${r.deviceEnrollmentType} device makes Intune send a WIPE, not a retire (reference §1.4).`,
+      `Deleting this ${r.deviceEnrollmentType} device makes Intune send a WIPE, not a retire: the device is reset to factory settings.`,
     )
   } else if (
     r.platform === 'android' &&
