@@ -50,7 +50,7 @@ describe('usage', () => {
 
   it.each([
     [['run', '--demo', '--colour'], /unknown option '--colour'/],
-    [['run'], /--snapshot <dir> or --demo/],
+    [['run'], /--snapshot <dir>, --demo, or configure a live tenant/],
     [['run', '--demo', '--format', 'xml'], /xml.*invalid|Allowed choices/i],
     [['run', '--demo', '--as-of', '2026-02-30'], /not a real date/],
     [['run', '--demo', '--stale-after', '10'], /at least 30/],

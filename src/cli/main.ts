@@ -2,9 +2,11 @@
 import { Command } from 'commander'
 import { VERSION } from '../version.js'
 import { registerDemo } from './commands/demo.js'
+import { registerDoctor } from './commands/doctor.js'
 import { registerRules } from './commands/rules.js'
 import { registerRun } from './commands/run.js'
 import { registerSchema } from './commands/schema.js'
+import { registerSnapshot } from './commands/snapshot.js'
 import { reportError } from './output.js'
 
 export function buildProgram(): Command {
@@ -25,6 +27,8 @@ export function buildProgram(): Command {
       `
 Quick start:
   offboard run --demo                       evaluate the built-in demo tenant
+  offboard doctor                           check sign-in and permissions for your tenant
+  offboard run                              evaluate your tenant (configured by OFFBOARD_* variables)
   offboard run --snapshot ./export          evaluate an exported tenant
   offboard demo --out ./demo-tenant         write the demo tenant as a snapshot to explore
 
@@ -32,6 +36,8 @@ Run 'offboard <command> --help' for the options of a command.`,
     )
   registerRun(program)
   registerDemo(program)
+  registerSnapshot(program)
+  registerDoctor(program)
   registerRules(program)
   registerSchema(program)
   // Subcommands inherit exitOverride so usage errors reach reportError (exit 2) instead of process.exit(1).

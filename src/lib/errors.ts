@@ -55,3 +55,20 @@ function formatInputProblems(file: string, problems: InputProblem[], total: numb
   if (lines.length === 1 && more.length === 0) return `${file}: ${lines[0]}`
   return `${file}: ${total} problem${total === 1 ? '' : 's'}\n${[...lines, ...more].map((l) => `  - ${l}`).join('\n')}`
 }
+
+/** A source API call failed: which source, which endpoint, the HTTP status, and the permission to grant on 403. */
+export class SourceError extends OffboardError {
+  constructor(
+    message: string,
+    readonly source: string,
+    readonly endpoint: string,
+    readonly status: number | null,
+    hint?: string,
+    readonly permission?: string,
+  ) {
+    super(message, hint)
+  }
+}
+
+/** Configuration is missing or invalid (no tenant configured, a bad config file). Exit code 1. */
+export class ConfigError extends OffboardError {}

@@ -26,23 +26,26 @@ class ProblemList {
 }
 
 /**
- * Parses and validates every record of a collection file; duplicate ids are an error.
- * @throws InputError naming the file, the record number, its id and the field.
+ * Validates records one by one (from a file or from API pages) and collects problems: the first few in full,
+ * the rest counted. Duplicate ids are a problem. Shared by the snapshot reader and the live sources.
  */
-export async function readCollection<T extends { id: string }>(
-  file: CollectionFile,
-  schema: z.ZodType<T>,
-  hint: string,
-): Promise<T[]> {
-  const problems = new ProblemList()
-  const out: T[] = []
-  const seen = new Map<string, number>()
-  const accept = (item: unknown, index: number): void => {
-    const result = schema.safeParse(item)
+export class RecordValidator<T extends { id: string }> {
+  readonly records: T[] = []
+  private readonly problems = new ProblemList()
+  private readonly seen = new Map<string, number>()
+
+  constructor(
+    private readonly schema: z.ZodType<T>,
+    private readonly name: string,
+    private readonly hint: string,
+  ) {}
+
+  accept(item: unknown, index: number): void {
+    const result = this.schema.safeParse(item)
     if (!result.success) {
       const recordId = idOf(item)
       for (const issue of result.error.issues) {
-        problems.add({
+        this.problems.add({
           record: index,
           ...(recordId !== undefined ? { recordId } : {}),
           ...(issue.path.length ? { field: issue.path.join('.') } : {}),
@@ -54,9 +57,9 @@ export async function readCollection<T extends { id: string }>(
     // Graph GUIDs and Defender's hex ids are case-insensitive: "99C6…" and "99c6…" are one record.
     const id = result.data.id
     const key = id.toLowerCase()
-    const first = seen.get(key)
+    const first = this.seen.get(key)
     if (first !== undefined) {
-      problems.add({
+      this.problems.add({
         record: index,
         recordId: id,
         field: 'id',
@@ -64,18 +67,35 @@ export async function readCollection<T extends { id: string }>(
       })
       return
     }
-    seen.set(key, index)
-    out.push(result.data)
+    this.seen.set(key, index)
+    this.records.push(result.data)
   }
 
+  /** @throws InputError when any record was rejected. */
+  finish(): T[] {
+    if (this.problems.total > 0)
+      throw new InputError(this.name, this.problems.listed, this.hint, this.problems.total)
+    return this.records
+  }
+}
+
+/**
+ * Parses and validates every record of a collection file; duplicate ids are an error.
+ * @throws InputError naming the file, the record number, its id and the field.
+ */
+export async function readCollection<T extends { id: string }>(
+  file: CollectionFile,
+  schema: z.ZodType<T>,
+  hint: string,
+): Promise<T[]> {
+  const validator = new RecordValidator(schema, file.name, hint)
   if (file.format === 'json') {
     const items = await readJsonItems(file)
-    for (let i = 0; i < items.length; i++) accept(items[i], i + 1)
+    for (let i = 0; i < items.length; i++) validator.accept(items[i], i + 1)
   } else {
-    await readJsonLines(file, accept)
+    await readJsonLines(file, (item, line) => validator.accept(item, line))
   }
-  if (problems.total > 0) throw new InputError(file.name, problems.listed, hint, problems.total)
-  return out
+  return validator.finish()
 }
 
 async function readJsonItems(file: CollectionFile): Promise<unknown[]> {

@@ -12,6 +12,10 @@ export interface SourceDefinition<Raw extends Record<string, unknown>, Rec exten
   endpoint: { api: 'graph' | 'defender'; path: string }
   /** Least-privileged permission that reads the collection (reference §1.1, §2.1, §3.1, §4.1). */
   readPermission: string
+  /** Largest page to ask for (`$top`). */
+  pageSize: number
+  /** Schema fields not to put in `$select` (beta-only properties make v1.0 answer 400); false: the API takes no `$select`. */
+  selectExclude: string[] | false
   /** zod schema of only the fields offboard reads; unknown fields are dropped, `$select` derives from it. */
   schema: z.ZodType<Raw>
   toRecord(raw: Raw): Rec
@@ -24,8 +28,10 @@ export function defineSource<Raw extends Record<string, unknown>, Rec extends An
   return def
 }
 
-/** The fields a source reads, for `$select`. */
-export function selectedFields(schema: z.ZodType): string[] {
-  const shape = (schema as unknown as { shape?: Record<string, unknown> }).shape
-  return shape ? Object.keys(shape) : []
+/** The fields a source reads, for `$select`; null when the API takes no `$select`. */
+export function selectedFields(def: { schema: z.ZodType; selectExclude: string[] | false }): string[] | null {
+  if (def.selectExclude === false) return null
+  const shape = (def.schema as unknown as { shape?: Record<string, unknown> }).shape
+  const exclude = def.selectExclude
+  return shape ? Object.keys(shape).filter((k) => !exclude.includes(k)) : null
 }

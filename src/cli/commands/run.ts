@@ -7,13 +7,18 @@ import { analyze } from '../../analyze.js'
 import { DEMO_AS_OF, writeDemoSnapshot } from '../../demo/generate.js'
 import type { Report } from '../../domain/report.js'
 import { parseTimestamp } from '../../domain/time.js'
-import { UsageError } from '../../lib/errors.js'
+import { loadTenantConfig, type TenantConfig } from '../../lib/config.js'
+import { OffboardError, UsageError } from '../../lib/errors.js'
+import { enableDebugLogs, logger } from '../../lib/log.js'
 import { formatCsv } from '../../report/format-csv.js'
 import { formatTable } from '../../report/format-table.js'
 import { readSnapshot, type TenantData } from '../../snapshot/read-snapshot.js'
+import { readLive } from '../../sources/read-live.js'
 import { loadPolicy } from '../load-policy.js'
 import { note, progressEnabled, writeFileAtomic, writeStdout } from '../output.js'
 import { parseAsOf, parsePositiveInt } from '../parse.js'
+import { liveProgress } from '../progress.js'
+import { connectTenant } from '../tenant.js'
 
 export const DEFAULT_DEMO_DEVICES = 500
 export const DEFAULT_DEMO_SEED = 1
@@ -33,6 +38,8 @@ interface RunOptions {
   out?: string
   color: boolean
   quiet?: boolean
+  config?: string
+  debug?: boolean
 }
 
 export function registerRun(program: Command): void {
@@ -49,6 +56,10 @@ export function registerRun(program: Command): void {
       'read an exported tenant snapshot folder (managedDevices.json, devices.json, …)',
     )
     .option('--demo', 'use the built-in demo tenant (deterministic, realistic)')
+    .option(
+      '--config <file>',
+      'live tenant config file (default: offboard.config.json, then OFFBOARD_* variables)',
+    )
     .option(
       '--devices <n>',
       `demo tenant size (default ${DEFAULT_DEMO_DEVICES})`,
@@ -74,10 +85,12 @@ export function registerRun(program: Command): void {
     .option('-o, --out <file>', 'write the report to a file (atomically) instead of stdout')
     .option('--no-color', 'no colours in table output (also: NO_COLOR=1)')
     .option('-q, --quiet', 'no progress messages on stderr')
+    .option('--debug', 'structured debug logs on stderr (request ids, timings; never tokens)')
     .addHelpText(
       'after',
       `
 Examples:
+  offboard run                                          the live tenant (OFFBOARD_* variables or offboard.config.json)
   offboard run --demo                                   the demo tenant, as a table
   offboard run --snapshot ./export --format json > report.json
   offboard run --snapshot ./export --as-of 2026-11-01T00:00:00Z --format csv -o report.csv
@@ -101,14 +114,18 @@ Exit codes: 0 report written, 1 bad input or failure (nothing written to stdout)
 }
 
 async function runCommand(opts: RunOptions): Promise<void> {
-  if (Boolean(opts.snapshot) === Boolean(opts.demo)) {
+  if (opts.debug) enableDebugLogs()
+  if (opts.snapshot && opts.demo) throw new UsageError('--snapshot and --demo cannot be used together.')
+  // A live tenant is read when neither a snapshot nor the demo is asked for and a tenant is configured.
+  const tenant = opts.snapshot || opts.demo ? null : await loadTenantConfig(opts.config)
+  if (!opts.snapshot && !opts.demo && !tenant) {
     throw new UsageError(
-      opts.snapshot
-        ? '--snapshot and --demo cannot be used together.'
-        : 'Say which tenant to read: --snapshot <dir> or --demo.',
-      "Run 'offboard run --help' for examples.",
+      'Say which tenant to read: --snapshot <dir>, --demo, or configure a live tenant.',
+      "Set OFFBOARD_TENANT_ID and the sign-in variables, or write offboard.config.json (see 'offboard doctor --help'); 'offboard run --help' has examples.",
     )
   }
+  if (tenant && (opts.devices !== undefined || opts.seed !== undefined))
+    throw new UsageError('--devices and --seed only apply to --demo.')
   if (opts.snapshot && (opts.devices !== undefined || opts.seed !== undefined)) {
     throw new UsageError('--devices and --seed only apply to --demo.')
   }
@@ -124,7 +141,9 @@ async function runCommand(opts: RunOptions): Promise<void> {
   const started = performance.now()
   const data = opts.demo
     ? await readDemo(opts, progress)
-    : await readSnapshotWithProgress(opts.snapshot!, progress)
+    : opts.snapshot
+      ? await readSnapshotWithProgress(opts.snapshot, progress)
+      : await readLiveTenant(tenant!, progress)
   const now = opts.asOf ?? data.takenAt ?? (opts.demo ? parseDemoAsOf() : Date.now())
   const report = analyze(data, { now, policy })
   note(
@@ -160,7 +179,11 @@ function render(report: Report, format: Format, color: boolean): string {
   }
 }
 
-async function readSnapshotWithProgress(dir: string, progress: boolean, label = `snapshot ${dir}`): Promise<TenantData> {
+async function readSnapshotWithProgress(
+  dir: string,
+  progress: boolean,
+  label = `snapshot ${dir}`,
+): Promise<TenantData> {
   note(progress, `Reading ${label}`)
   return readSnapshot(dir, (e) => {
     note(
@@ -182,6 +205,31 @@ async function readDemo(opts: RunOptions, progress: boolean): Promise<TenantData
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
+}
+
+async function readLiveTenant(config: TenantConfig, progress: boolean): Promise<TenantData> {
+  note(progress, `Reading tenant ${config.tenantId}`)
+  const { clients } = connectTenant(config)
+  const data = await readLive(clients, {
+    tenantId: config.tenantId,
+    disabledSources: config.disabledSources,
+    onProgress: liveProgress(progress),
+    log: logger(),
+  })
+  return requireSomeSource(data)
+}
+
+/** A run in which no source could be read has nothing to report: that is a failure, not an empty report. */
+export function requireSomeSource(data: TenantData): TenantData {
+  const loads = [data.intune, data.entra, data.autopilot, data.defender]
+  if (loads.every((l) => l.status !== 'ok')) {
+    const reasons = loads.filter((l) => l.error).map((l) => `  - ${l.error}`)
+    throw new OffboardError(
+      `no source could be read, so there is nothing to report.${reasons.length ? `\n${reasons.join('\n')}` : ''}`,
+      "Run 'offboard doctor' to check sign-in and permissions; previous results are kept.",
+    )
+  }
+  return data
 }
 
 function parseDemoAsOf(): number {

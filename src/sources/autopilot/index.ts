@@ -10,6 +10,8 @@ export default defineSource({
   collection: 'windowsAutopilotDeviceIdentities',
   endpoint: { api: 'graph', path: '/deviceManagement/windowsAutopilotDeviceIdentities' },
   readPermission: 'DeviceManagementServiceConfig.Read.All',
+  pageSize: 1000,
+  selectExclude: [],
   schema: AutopilotDeviceIdentity,
   toRecord(raw): AutopilotRecord {
     return {

@@ -11,6 +11,9 @@ export default defineSource({
   collection: 'machines',
   endpoint: { api: 'defender', path: '/api/machines' },
   readPermission: 'Machine.Read.All',
+  // $top caps at 10,000 (reference §4.3); the machines API documents no $select.
+  pageSize: 10_000,
+  selectExclude: false,
   schema: DefenderMachine,
   toRecord(raw): DefenderRecord {
     return {

@@ -15,6 +15,9 @@ export default defineSource({
   collection: 'devices',
   endpoint: { api: 'graph', path: '/devices' },
   readPermission: 'Device.Read.All',
+  // Directory objects page at most 999 (reference §2.4).
+  pageSize: 999,
+  selectExclude: [],
   schema: EntraDevice,
   toRecord(raw): EntraRecord {
     let groupTag: string | null = null

@@ -11,6 +11,10 @@ export default defineSource({
   collection: 'managedDevices',
   endpoint: { api: 'graph', path: '/deviceManagement/managedDevices' },
   readPermission: 'DeviceManagementManagedDevices.Read.All',
+  // Intune documents no maximum $top; 1,000 is the page size observed (reference §1.3).
+  pageSize: 1000,
+  // joinType exists only in beta; $select of it on v1.0 is an error.
+  selectExclude: ['joinType'],
   schema: IntuneManagedDevice,
   toRecord(raw): IntuneRecord {
     return {

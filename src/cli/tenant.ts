@@ -1,0 +1,62 @@
+/** @module Connecting to a tenant: one API client per API, signed in with the configured credential. */
+import { CredentialTokenProvider, createCredential } from '../lib/auth.js'
+import { SCOPES, type TenantConfig } from '../lib/config.js'
+import { ApiClient, type TokenProvider } from '../lib/graph-client.js'
+import { logger } from '../lib/log.js'
+import { RateLimiter } from '../lib/rate-limiter.js'
+import type { LiveClients } from '../sources/read-live.js'
+
+/** Defender for Endpoint: 100 calls per minute and 1,500 per hour for every machine API (reference §4.3). */
+export const DEFENDER_LIMITS = [
+  { limit: 100, ms: 60_000 },
+  { limit: 1_500, ms: 3_600_000 },
+]
+
+export interface ClientTuning {
+  maxAttempts?: number
+  baseBackoffMs?: number
+  sleep?: (ms: number) => Promise<void>
+}
+
+/** API clients for a tenant's endpoints and a token provider. */
+export function clientsFor(
+  endpoints: { graph: string; defender: string },
+  tokens: TokenProvider,
+  tuning: ClientTuning = {},
+): LiveClients {
+  const log = logger()
+  const graphBeta = endpoints.graph.replace(/\/v1\.0$/, '/beta')
+  return {
+    graph: new ApiClient({
+      name: 'Microsoft Graph',
+      baseUrl: endpoints.graph,
+      scope: SCOPES.graph,
+      tokens,
+      log,
+      ...tuning,
+    }),
+    graphBeta: new ApiClient({
+      name: 'Microsoft Graph (beta)',
+      baseUrl: graphBeta,
+      scope: SCOPES.graph,
+      tokens,
+      log,
+      ...tuning,
+    }),
+    defender: new ApiClient({
+      name: 'Defender for Endpoint',
+      baseUrl: endpoints.defender,
+      scope: SCOPES.defender,
+      tokens,
+      log,
+      limiter: new RateLimiter({ windows: DEFENDER_LIMITS }),
+      ...tuning,
+    }),
+  }
+}
+
+export function connectTenant(config: TenantConfig): { clients: LiveClients; tokens: TokenProvider } {
+  const describe = `${config.auth} sign-in to tenant ${config.tenantId}${config.clientId ? ` as app ${config.clientId}` : ''}`
+  const tokens = new CredentialTokenProvider(createCredential(config), describe)
+  return { clients: clientsFor(config.endpoints, tokens), tokens }
+}

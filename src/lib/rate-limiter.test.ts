@@ -1,0 +1,67 @@
+/** @module Sliding-window rate limiter: never more than the limit in any window, and calls served in order. */
+import { describe, expect, it } from 'vitest'
+import { RateLimiter } from './rate-limiter.js'
+
+/** A fake clock whose sleep advances time, so minutes pass instantly. */
+function fakeClock() {
+  let now = 0
+  return {
+    now: () => now,
+    sleep: async (ms: number) => {
+      now += ms
+    },
+  }
+}
+
+describe('RateLimiter', () => {
+  it('lets the first calls through at once', async () => {
+    const clock = fakeClock()
+    const limiter = new RateLimiter({ windows: [{ limit: 3, ms: 1000 }], ...clock })
+    for (let i = 0; i < 3; i++) await limiter.acquire()
+    expect(clock.now()).toBe(0)
+  })
+
+  it('never allows more than the limit within any sliding window (Defender: 100/min and 1,500/h)', async () => {
+    const clock = fakeClock()
+    const limiter = new RateLimiter({
+      windows: [
+        { limit: 100, ms: 60_000 },
+        { limit: 1_500, ms: 3_600_000 },
+      ],
+      ...clock,
+    })
+    const stamps: number[] = []
+    for (let i = 0; i < 1_700; i++) {
+      await limiter.acquire()
+      stamps.push(clock.now())
+    }
+    // Check every window that ends at a call: sliding, not fixed, windows.
+    for (let i = 0; i < stamps.length; i++) {
+      const t = stamps[i]!
+      expect(stamps.filter((s) => s > t - 60_000 && s <= t).length).toBeLessThanOrEqual(100)
+      if (i % 50 === 0)
+        expect(stamps.filter((s) => s > t - 3_600_000 && s <= t).length).toBeLessThanOrEqual(1_500)
+    }
+    // 1,500 calls fit in the first hour (15 minutes at 100/min); the 1,501st waits for the hour to roll.
+    expect(stamps[1_499]!).toBeLessThan(3_600_000)
+    expect(stamps[1_500]!).toBeGreaterThan(3_600_000)
+  })
+
+  it('reaches the allowed rate: 100 calls per minute, not fewer', async () => {
+    const clock = fakeClock()
+    const limiter = new RateLimiter({ windows: [{ limit: 100, ms: 60_000 }], ...clock })
+    for (let i = 0; i < 500; i++) await limiter.acquire()
+    // 500 calls at 100/min need just over four minutes.
+    expect(clock.now()).toBeGreaterThan(4 * 60_000)
+    expect(clock.now()).toBeLessThan(4 * 60_000 + 100)
+  })
+
+  it('serves concurrent callers in order without exceeding the limit', async () => {
+    const clock = fakeClock()
+    const limiter = new RateLimiter({ windows: [{ limit: 2, ms: 1000 }], ...clock })
+    const order: number[] = []
+    await Promise.all([0, 1, 2, 3, 4].map((i) => limiter.acquire().then(() => order.push(i))))
+    expect(order).toEqual([0, 1, 2, 3, 4])
+    expect(clock.now()).toBeGreaterThanOrEqual(2000)
+  })
+})

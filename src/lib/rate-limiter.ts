@@ -1,0 +1,76 @@
+/**
+ * @module Client-side rate limits as sliding windows (e.g. Defender: 100 calls per minute and 1,500 per hour,
+ * reference §4.3): a call waits until every window has room, so the API never has to say 429.
+ */
+
+export interface RateWindow {
+  /** Calls allowed per window. */
+  limit: number
+  /** Window length in milliseconds. */
+  ms: number
+}
+
+export interface RateLimiterOptions {
+  windows: RateWindow[]
+  now?: () => number
+  sleep?: (ms: number) => Promise<void>
+}
+
+export const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+export class RateLimiter {
+  private readonly stamps: number[] = []
+  private readonly longest: number
+  private readonly now: () => number
+  private readonly sleep: (ms: number) => Promise<void>
+  /** Callers queue here so that waiting calls are served in order. */
+  private chain: Promise<void> = Promise.resolve()
+
+  constructor(private readonly opts: RateLimiterOptions) {
+    this.longest = Math.max(0, ...opts.windows.map((w) => w.ms))
+    this.now = opts.now ?? Date.now
+    this.sleep = opts.sleep ?? defaultSleep
+  }
+
+  /** Resolves when a call may start, and counts it. */
+  acquire(): Promise<void> {
+    const turn = this.chain.then(() => this.waitForSlot())
+    this.chain = turn.catch(() => undefined)
+    return turn
+  }
+
+  /** Milliseconds until a call could start now (0 when it can). */
+  delayNeeded(): number {
+    const now = this.now()
+    let wait = 0
+    for (const w of this.opts.windows) {
+      const inWindow = this.countSince(now - w.ms)
+      if (inWindow >= w.limit) {
+        // The oldest call in the window must leave it before another may start.
+        const oldest = this.stamps[this.stamps.length - w.limit]!
+        wait = Math.max(wait, oldest + w.ms - now + 1)
+      }
+    }
+    return wait
+  }
+
+  private async waitForSlot(): Promise<void> {
+    for (;;) {
+      const wait = this.delayNeeded()
+      if (wait <= 0) break
+      await this.sleep(wait)
+    }
+    const now = this.now()
+    this.stamps.push(now)
+    // Forget calls older than the longest window.
+    let drop = 0
+    while (drop < this.stamps.length && this.stamps[drop]! <= now - this.longest) drop++
+    if (drop > 0) this.stamps.splice(0, drop)
+  }
+
+  private countSince(since: number): number {
+    let n = 0
+    for (let i = this.stamps.length - 1; i >= 0 && this.stamps[i]! > since; i--) n++
+    return n
+  }
+}
