@@ -173,9 +173,10 @@ export class ApiClient {
         forceRefresh = true
         continue
       }
-      if (RETRYABLE.has(response.status) && attempt < this.maxAttempts) {
-        const wait = this.retryDelay(response, attempt)
+      if (RETRYABLE.has(response.status)) {
         lastProblem = `HTTP ${response.status}${errorText(body)}`
+        if (attempt === this.maxAttempts) break
+        const wait = this.retryDelay(response, attempt)
         if (wait === null) break
         this.opts.log?.debug({
           event: 'graphClient.request.retry',
