@@ -5,14 +5,13 @@ import {
   daysAgo,
   healthyRecords,
   IDS,
+  iso,
   onlyView,
   runRule,
   tenantFromDevice,
 } from '../../test/fixtures/tenant.js'
 import rule from './defender-silent-while-active.js'
 import type { Outcome } from './rule.js'
-
-const iso = (days: number): string => new Date(daysAgo(days)).toISOString()
 
 /** The healthy device, except that its Defender sensor last reported `days` ago. */
 function sensorSilent(days: number | null = 120): DeviceRecords {

@@ -5,6 +5,7 @@ import {
   daysAgo,
   healthyRecords,
   IDS,
+  iso,
   onlyView,
   runRule,
   tenantFromDevice,
@@ -13,8 +14,6 @@ import {
 import type { DeviceView } from '../domain/device.js'
 import rule from './entra-link-broken.js'
 import type { Outcome } from './rule.js'
-
-const iso = (days: number): string => new Date(daysAgo(days)).toISOString()
 
 /** The healthy device whose Entra object was deleted; Intune, Autopilot and Defender last saw it `days` ago. */
 function orphanedRecords(days: number): DeviceRecords {

@@ -5,14 +5,13 @@ import {
   daysAgo,
   healthyRecords,
   IDS,
+  iso,
   onlyView,
   runRule,
   tenantFromDevice,
 } from '../../test/fixtures/tenant.js'
 import rule from './intune-silent-while-active.js'
 import type { Outcome } from './rule.js'
-
-const iso = (days: number): string => new Date(daysAgo(days)).toISOString()
 
 /** The healthy device, except that Intune last heard from it `days` ago. */
 function intuneSilent(days: number | null = 120): DeviceRecords {

@@ -5,17 +5,14 @@ import {
   daysAgo,
   healthyRecords,
   IDS,
+  iso,
   onlyView,
   runRule,
+  targetIds,
   tenantFromDevice,
 } from '../../test/fixtures/tenant.js'
 import type { DeviceView } from '../domain/device.js'
 import rule from './removed-from-intune.js'
-import type { Outcome } from './rule.js'
-
-const iso = (days: number): string => new Date(daysAgo(days)).toISOString()
-const targetIds = (o: Outcome): string[] =>
-  o.kind === 'flag' ? o.targets.map((r) => `${r.source}:${r.id}`) : []
 
 /** The healthy device whose Intune record was deleted; Entra, Autopilot and Defender last saw it `days` ago. */
 function removedRecords(days = 120): DeviceRecords {

@@ -5,16 +5,14 @@ import {
   daysAgo,
   healthyRecords,
   IDS,
+  iso,
   onlyView,
   runRule,
+  targetIds,
   tenantFromDevice,
 } from '../../test/fixtures/tenant.js'
 import type { Outcome } from './rule.js'
 import rule from './stale-everywhere.js'
-
-const iso = (days: number): string => new Date(daysAgo(days)).toISOString()
-const targetIds = (o: Outcome): string[] =>
-  o.kind === 'flag' ? o.targets.map((r) => `${r.source}:${r.id}`) : []
 
 /** The healthy device, last seen by all four sources `days` ago. */
 function seenDaysAgo(days: number): DeviceRecords {

@@ -4,18 +4,15 @@ import {
   daysAgo,
   healthyRecords,
   IDS,
+  iso,
   onlyView,
   runRule,
+  targetIds,
   tenantFromDevice,
   tenantOf,
 } from '../../test/fixtures/tenant.js'
 import type { DefenderRecord, DeviceView } from '../domain/device.js'
-import type { Outcome } from './rule.js'
 import rule from './superseded-defender-machine.js'
-
-const iso = (days: number): string => new Date(daysAgo(days)).toISOString()
-const targetIds = (o: Outcome): string[] =>
-  o.kind === 'flag' ? o.targets.map((r) => `${r.source}:${r.id}`) : []
 
 const OLD_MACHINE_ID = '4b0f3e9a1c2d5e6f7a8b9c0d1e2f3a4b5c6d7e8f'
 

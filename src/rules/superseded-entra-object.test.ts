@@ -4,18 +4,15 @@ import {
   type DeviceRecords,
   daysAgo,
   healthyRecords,
+  iso,
   onlyView,
   runRule,
+  targetIds,
   tenantFromDevice,
   tenantOf,
 } from '../../test/fixtures/tenant.js'
 import type { DefenderRecord, DeviceView, EntraRecord, IntuneRecord } from '../domain/device.js'
-import type { Outcome } from './rule.js'
 import rule from './superseded-entra-object.js'
-
-const iso = (days: number): string => new Date(daysAgo(days)).toISOString()
-const targetIds = (o: Outcome): string[] =>
-  o.kind === 'flag' ? o.targets.map((r) => `${r.source}:${r.id}`) : []
 
 const OLD_ENTRA_OBJECT_ID = '1e2d3c4b-5a69-4788-9a0b-c1d2e3f4a5b6'
 const OLD_ENTRA_DEVICE_ID = '3f1b7c2e-6a5d-4e8f-9b0c-1d2e3f4a5b6c'

@@ -4,18 +4,15 @@ import {
   daysAgo,
   healthyRecords,
   IDS,
+  iso,
   onlyView,
   runRule,
+  targetIds,
   tenantFromDevice,
   tenantOf,
 } from '../../test/fixtures/tenant.js'
 import type { DeviceView, IntuneRecord } from '../domain/device.js'
-import type { Outcome } from './rule.js'
 import rule from './superseded-intune-record.js'
-
-const iso = (days: number): string => new Date(daysAgo(days)).toISOString()
-const targetIds = (o: Outcome): string[] =>
-  o.kind === 'flag' ? o.targets.map((r) => `${r.source}:${r.id}`) : []
 
 const OLD_INTUNE_ID = '0c5e2a44-9d1b-4f0e-8b7a-3e2f1d0c9b8a'
 const OLDER_INTUNE_ID = '07d41b3c-2e5f-4a69-8c7d-9e0f1a2b3c4d'

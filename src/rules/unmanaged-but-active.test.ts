@@ -5,6 +5,7 @@ import {
   daysAgo,
   healthyRecords,
   IDS,
+  iso,
   onlyView,
   runRule,
   tenantFromDevice,
@@ -12,8 +13,6 @@ import {
 import type { DeviceView } from '../domain/device.js'
 import type { Outcome } from './rule.js'
 import rule from './unmanaged-but-active.js'
-
-const iso = (days: number): string => new Date(daysAgo(days)).toISOString()
 
 /** The healthy device whose Intune record was deleted; Entra, Autopilot and Defender last saw it `days` ago. */
 function removedRecords(days: number): DeviceRecords {
