@@ -1,5 +1,6 @@
 /** @module The `offboard` command line: commands are registered here; errors become output in one place. */
 import { Command } from 'commander'
+import { registerSimulate } from '../simulator/command.js'
 import { VERSION } from '../version.js'
 import { registerDemo } from './commands/demo.js'
 import { registerDoctor } from './commands/doctor.js'
@@ -38,6 +39,7 @@ Run 'offboard <command> --help' for the options of a command.`,
   registerDemo(program)
   registerSnapshot(program)
   registerDoctor(program)
+  registerSimulate(program)
   registerRules(program)
   registerSchema(program)
   // Subcommands inherit exitOverride so usage errors reach reportError (exit 2) instead of process.exit(1).

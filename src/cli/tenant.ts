@@ -25,6 +25,9 @@ export function clientsFor(
   tuning: ClientTuning = {},
 ): LiveClients {
   const log = logger()
+  // Evolvable enums: without this header Graph v1.0 reports newer members (Android Enterprise and AOSP enrollment
+  // types, the intuneAosp agent) as unknownFutureValue — the very values the wipe warnings and skips rely on.
+  const graphHeaders = { Prefer: 'include-unknown-enum-members' }
   const graphBeta = endpoints.graph.replace(/\/v1\.0$/, '/beta')
   return {
     graph: new ApiClient({
@@ -33,6 +36,7 @@ export function clientsFor(
       scope: SCOPES.graph,
       tokens,
       log,
+      headers: graphHeaders,
       ...tuning,
     }),
     graphBeta: new ApiClient({
@@ -41,6 +45,7 @@ export function clientsFor(
       scope: SCOPES.graph,
       tokens,
       log,
+      headers: graphHeaders,
       ...tuning,
     }),
     defender: new ApiClient({

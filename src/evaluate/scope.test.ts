@@ -316,3 +316,37 @@ describe('fieldValues', () => {
     expect(fieldValues(healthyView(), field)).toEqual(expected)
   })
 })
+
+describe('scopeOf: Teams devices when Graph v1.0 hides the enrollment type', () => {
+  /** An Android device from `maker` whose enrollment type v1.0 reported as `enrollment`. */
+  const android = (maker: string, enrollment: string, agent = 'unknown'): DeviceView => {
+    const d = healthyRecords()
+    d.intune.platform = 'android'
+    d.intune.operatingSystem = 'Android'
+    d.intune.manufacturer = maker
+    d.intune.deviceEnrollmentType = enrollment
+    d.intune.managementAgent = agent
+    return onlyView(tenantFromDevice({ intune: d.intune }))
+  }
+
+  it.each([
+    ['Yealink', 'unknownFutureValue'],
+    ['Poly', 'unknown'],
+    ['AudioCodes', 'unknownFutureValue'],
+    ['Neat', 'unknownFutureValue'],
+  ])(
+    'skips an Android device from %s whose enrollment type is %s (deleting it could wipe a Teams phone)',
+    (maker, enrollment) => {
+      expect(scopeOf(android(maker, enrollment), DEFAULT_POLICY)?.reason).toBe('teamsPhone')
+    },
+  )
+
+  it('does not guess for makers that also build ordinary phones and tablets', () => {
+    expect(scopeOf(android('Samsung', 'unknownFutureValue'), DEFAULT_POLICY)).toBeNull()
+    expect(scopeOf(android('Logitech', 'unknownFutureValue'), DEFAULT_POLICY)).toBeNull()
+  })
+
+  it('does not skip a Teams-only maker device whose enrollment type is known and not AOSP', () => {
+    expect(scopeOf(android('Poly', 'androidEnterpriseFullyManaged'), DEFAULT_POLICY)).toBeNull()
+  })
+})

@@ -32,6 +32,12 @@ const TEAMS_MAKERS = [
   'jabra',
 ]
 
+/** Makers that build only Teams and unified-communications devices: an Android device of theirs is one. */
+const TEAMS_ONLY_MAKERS = ['yealink', 'poly', 'polycom', 'audiocodes', 'crestron', 'neat']
+
+/** Enrollment types that say nothing: v1.0 reports newer Android types as unknownFutureValue (reference §1.2). */
+const UNSPECIFIC_ENROLLMENT = new Set(['', 'unknown', 'unknownfuturevalue'])
+
 /** Entra profile types whose lifecycle is owned by another service (Universal Print, Azure VMs, IoT). */
 const SYSTEM_PROFILES = new Set(['printer', 'securevm', 'iot'])
 
@@ -86,11 +92,13 @@ export function scopeOf(view: DeviceView, policy: Policy): Skip | null {
 function isTeamsDevice(view: DeviceView): boolean {
   if (view.teamsDevice) return true
   return view.intune.some((m) => {
-    const aosp =
-      m.managementAgent?.toLowerCase() === 'intuneaosp' ||
-      (m.deviceEnrollmentType?.toLowerCase().startsWith('androidaosp') ?? false)
+    if (m.platform !== 'android') return false
     const maker = m.manufacturer?.toLowerCase() ?? ''
-    return m.platform === 'android' && aosp && TEAMS_MAKERS.some((t) => maker.startsWith(t))
+    const enrollment = m.deviceEnrollmentType?.toLowerCase() ?? ''
+    const aosp = m.managementAgent?.toLowerCase() === 'intuneaosp' || enrollment.startsWith('androidaosp')
+    if (aosp && TEAMS_MAKERS.some((t) => maker.startsWith(t))) return true
+    // When v1.0 hides the enrollment type, a Teams-only maker decides: wiping a phone by mistake costs more than a skip.
+    return UNSPECIFIC_ENROLLMENT.has(enrollment) && TEAMS_ONLY_MAKERS.some((t) => maker.startsWith(t))
   })
 }
 

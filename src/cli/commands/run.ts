@@ -7,18 +7,20 @@ import { analyze } from '../../analyze.js'
 import { DEMO_AS_OF, writeDemoSnapshot } from '../../demo/generate.js'
 import type { Report } from '../../domain/report.js'
 import { parseTimestamp } from '../../domain/time.js'
+import { LoopbackClientCredentials } from '../../lib/auth.js'
 import { loadTenantConfig, type TenantConfig } from '../../lib/config.js'
 import { OffboardError, UsageError } from '../../lib/errors.js'
 import { enableDebugLogs, logger } from '../../lib/log.js'
 import { formatCsv } from '../../report/format-csv.js'
 import { formatTable } from '../../report/format-table.js'
+import { DEFAULT_APP, loadSimulatorData, startSimulator } from '../../simulator/index.js'
 import { readSnapshot, type TenantData } from '../../snapshot/read-snapshot.js'
 import { readLive } from '../../sources/read-live.js'
 import { loadPolicy } from '../load-policy.js'
 import { note, progressEnabled, writeFileAtomic, writeStdout } from '../output.js'
 import { parseAsOf, parsePositiveInt } from '../parse.js'
 import { liveProgress } from '../progress.js'
-import { connectTenant } from '../tenant.js'
+import { clientsFor, connectTenant } from '../tenant.js'
 
 export const DEFAULT_DEMO_DEVICES = 500
 export const DEFAULT_DEMO_SEED = 1
@@ -193,17 +195,37 @@ async function readSnapshotWithProgress(
   })
 }
 
-/** The demo tenant goes through the same snapshot reader as a customer export, from a temporary folder. */
+/**
+ * The demo tenant takes the production path: the Graph- and Defender-compatible simulator starts in this process
+ * on an ephemeral loopback port and is read through the real sources and HTTP client.
+ */
 async function readDemo(opts: RunOptions, progress: boolean): Promise<TenantData> {
   const devices = opts.devices ?? DEFAULT_DEMO_DEVICES
   const seed = opts.seed ?? DEFAULT_DEMO_SEED
-  const dir = await mkdtemp(join(tmpdir(), 'offboard-demo-'))
+  note(
+    progress,
+    `Starting the demo tenant (${devices.toLocaleString('en-US')} devices, seed ${seed}) on a local simulator`,
+  )
+  const sim = await startSimulator({ data: await loadSimulatorData({ devices, seed }) })
   try {
-    note(progress, `Generating the demo tenant (${devices.toLocaleString('en-US')} devices, seed ${seed})`)
-    await writeDemoSnapshot(dir, { devices, seed, jsonl: devices > 50_000 })
-    return await readSnapshotWithProgress(dir, progress, 'the demo tenant')
+    const tokens = new LoopbackClientCredentials(
+      sim.authorityHost,
+      sim.tenantId,
+      DEFAULT_APP.clientId,
+      DEFAULT_APP.clientSecret!,
+    )
+    const clients = clientsFor({ graph: sim.graphBaseUrl, defender: sim.defenderBaseUrl }, tokens)
+    const asOf = parseDemoAsOf()
+    note(progress, `Reading the demo tenant from ${sim.url}`)
+    const data = await readLive(clients, {
+      tenantId: sim.tenantId,
+      onProgress: liveProgress(progress),
+      log: logger(),
+      now: () => asOf,
+    })
+    return requireSomeSource(data)
   } finally {
-    await rm(dir, { recursive: true, force: true })
+    await sim.close()
   }
 }
 
