@@ -1,10 +1,7 @@
-/** @module `offboard run`: read a tenant (snapshot or the built-in demo), evaluate it, print the report. */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+/** @module `offboard run`: read a tenant (snapshot, live, or the built-in demo on a local simulator), evaluate it, print the report. */
 import { type Command, Option } from 'commander'
 import { analyze } from '../../analyze.js'
-import { DEMO_AS_OF, writeDemoSnapshot } from '../../demo/generate.js'
+import { DEMO_AS_OF } from '../../demo/generate.js'
 import type { Report } from '../../domain/report.js'
 import { parseTimestamp } from '../../domain/time.js'
 import { LoopbackClientCredentials } from '../../lib/auth.js'
