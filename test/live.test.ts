@@ -198,46 +198,110 @@ describe('reading a live tenant', () => {
 })
 
 describe('the CLI against the simulator over HTTPS', () => {
+  /** Runs the built CLI with the simulator's tenant in the environment, trusting its CA like a real certificate. */
+  async function offboardLive(
+    sim: Simulator,
+    args: string[],
+    app = { id: 'offboard-sim', secret: 'offboard-sim-secret' },
+  ) {
+    const env = {
+      ...process.env,
+      CI: '1',
+      NODE_EXTRA_CA_CERTS: sim.caPath!,
+      OFFBOARD_TENANT_ID: sim.tenantId,
+      OFFBOARD_CLIENT_ID: app.id,
+      OFFBOARD_CLIENT_SECRET: app.secret,
+      OFFBOARD_GRAPH_URL: sim.graphBaseUrl,
+      OFFBOARD_DEFENDER_URL: sim.defenderBaseUrl,
+      OFFBOARD_AUTHORITY_HOST: sim.authorityHost,
+    }
+    const child = spawn(process.execPath, [join(import.meta.dirname, '../bin/offboard.js'), ...args], { env })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString()
+    })
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString()
+    })
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    return { code, stdout, stderr }
+  }
+
   it('signs in with @azure/identity (client secret) and runs the whole tenant, trusting the simulator CA', async () => {
     await withSim({ data, https: true }, async (sim) => {
-      const env = {
-        ...process.env,
-        CI: '1',
-        NODE_EXTRA_CA_CERTS: sim.caPath!,
-        OFFBOARD_TENANT_ID: sim.tenantId,
-        OFFBOARD_CLIENT_ID: 'offboard-sim',
-        OFFBOARD_CLIENT_SECRET: 'offboard-sim-secret',
-        OFFBOARD_GRAPH_URL: sim.graphBaseUrl,
-        OFFBOARD_DEFENDER_URL: sim.defenderBaseUrl,
-        OFFBOARD_AUTHORITY_HOST: sim.authorityHost,
-      }
-      const child = spawn(
-        process.execPath,
-        [
-          join(import.meta.dirname, '../bin/offboard.js'),
-          'run',
-          '--format',
-          'json',
-          '--as-of',
-          '2026-11-01T00:00:00Z',
-        ],
-        { env },
-      )
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (c: Buffer) => {
-        stdout += c.toString()
-      })
-      child.stderr.on('data', (c: Buffer) => {
-        stderr += c.toString()
-      })
-      const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+      const { code, stdout, stderr } = await offboardLive(sim, [
+        'run',
+        '--format',
+        'json',
+        '--as-of',
+        '2026-11-01T00:00:00Z',
+      ])
       expect(code, stderr).toBe(0)
       const report = Report.parse(JSON.parse(stdout))
       expect(report.tenantId).toBe(sim.tenantId)
       expect(report.sources.intune).toMatchObject({ status: 'ok', records: data.managedDevices.length })
       expect(report.suggestions.length).toBeGreaterThan(0)
       expect(stderr).not.toContain('offboard-sim-secret')
+    })
+  })
+
+  it('snapshot exports the tenant, and run --snapshot on it gives the live suggestions', async () => {
+    await withSim({ data, https: true }, async (sim) => {
+      const dir = join(work, 'cli-snapshot')
+      const snap = await offboardLive(sim, ['snapshot', '--out', dir])
+      expect(snap.code, snap.stderr).toBe(0)
+      const live = await offboardLive(sim, ['run', '--format', 'json', '--as-of', '2026-11-01T00:00:00Z'])
+      const fromFiles = await offboardLive(sim, [
+        'run',
+        '--snapshot',
+        dir,
+        '--format',
+        'json',
+        '--as-of',
+        '2026-11-01T00:00:00Z',
+      ])
+      expect(fromFiles.code, fromFiles.stderr).toBe(0)
+      expect(Report.parse(JSON.parse(fromFiles.stdout)).suggestions).toEqual(
+        Report.parse(JSON.parse(live.stdout)).suggestions,
+      )
+      // A second export into the same folder is refused rather than mixed with the first.
+      expect((await offboardLive(sim, ['snapshot', '--out', dir])).code).toBe(2)
+    })
+  })
+
+  it('doctor passes every required check with full permissions, and names what a restricted app lacks', async () => {
+    const restricted = {
+      clientId: 'reader-without-defender',
+      clientSecret: 'r3ader',
+      roles: ALL_READ.filter((r) => r !== 'Machine.Read.All'),
+    }
+    const full = {
+      clientId: 'offboard-sim',
+      clientSecret: 'offboard-sim-secret',
+      roles: [...ALL_READ, 'Device.ReadWrite.All', 'Machine.Offboard'],
+    }
+    await withSim({ data, https: true, apps: [full, restricted] }, async (sim) => {
+      const ok = await offboardLive(sim, ['doctor', '--format', 'json'])
+      expect(ok.code, ok.stderr).toBe(0)
+      const results = JSON.parse(ok.stdout).results as {
+        feature: string
+        ok: boolean | null
+        detail: string
+      }[]
+      expect(results.find((r) => r.feature === 'Disable Entra devices (agent action)')?.ok).toBe(true)
+      expect(results.find((r) => r.feature === 'Delete Intune devices (opt-in)')).toMatchObject({
+        ok: false,
+        detail: expect.stringContaining('DeviceManagementManagedDevices.ReadWrite.All'),
+      })
+
+      const bad = await offboardLive(sim, ['doctor'], {
+        id: restricted.clientId,
+        secret: restricted.clientSecret,
+      })
+      expect(bad.code).toBe(1)
+      expect(bad.stdout).toMatch(/FAIL\s+Read Defender machines.*403/)
+      expect(bad.stdout).toContain('Grant Machine.Read.All')
     })
   })
 })

@@ -50,7 +50,8 @@ Run 'offboard <command> --help' for the options of a command.`,
 export async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv)
-    return 0
+    // A command may report failure without throwing (doctor's failed checks): keep the code it set.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0
   } catch (err) {
     return reportError(err)
   }
