@@ -11,7 +11,8 @@ export function liveProgress(enabled: boolean): (e: LiveProgressEvent) => void {
     const t0 = started.get(e.source) ?? performance.now()
     started.set(e.source, t0)
     const seconds = (performance.now() - t0) / 1000
-    const rate = seconds > 0 ? Math.round(e.records / seconds) : 0
+    // A rate over a fraction of a second says nothing.
+    const rate = seconds >= 0.5 ? Math.round(e.records / seconds) : 0
     let line = `  ${e.source.padEnd(9)} ${fmt(e.records)} records, ${e.pages} page${e.pages === 1 ? '' : 's'}`
     if (!e.done && rate) line += `, ${fmt(rate)}/s`
     if (!e.done && e.total && rate) line += `, ETA ${Math.max(0, Math.round((e.total - e.records) / rate))} s`

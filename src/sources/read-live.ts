@@ -76,6 +76,7 @@ export async function readLiveSource<R extends AnyRecord>(
   )
   let pages = 0
   let index = 0
+  opts.onProgress?.({ source: def.name, pages: 0, records: 0, total: null, done: false })
   try {
     for await (const page of fetchRawPages(clients, def)) {
       pages++

@@ -136,7 +136,9 @@ async function runCommand(opts: RunOptions): Promise<void> {
       )
     policy.staleAfterDays = opts.staleAfter
   }
-  const progress = progressEnabled(opts.quiet)
+  const format: Format = opts.format ?? (process.stdout.isTTY && !opts.out ? 'table' : 'json')
+  // JSON is for scripts: they get the report and, on stderr, only errors.
+  const progress = progressEnabled(opts.quiet) && format !== 'json'
   const started = performance.now()
   const data = opts.demo
     ? await readDemo(opts, progress)
@@ -150,7 +152,6 @@ async function runCommand(opts: RunOptions): Promise<void> {
     `Evaluated ${report.summary.counts.devices.toLocaleString('en-US')} devices in ${Math.round(performance.now() - started)} ms.`,
   )
 
-  const format: Format = opts.format ?? (process.stdout.isTTY && !opts.out ? 'table' : 'json')
   const text = render(
     report,
     format,
