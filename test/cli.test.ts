@@ -13,11 +13,12 @@ const scenarios = join(import.meta.dirname, 'scenarios')
 const work = mkdtempSync(join(tmpdir(), 'offboard-cli-'))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
+// Each test file has its own data folder: runs are recorded in the store by default.
+const dataDir = join(work, 'data')
+const ENV = { ...process.env, NO_COLOR: '1', CI: '1', OFFBOARD_DATA_DIR: dataDir, DATABASE_URL: '' }
+
 function offboard(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', CI: '1' },
-  })
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: ENV })
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 const AS_OF = '2026-11-01T00:00:00Z'
@@ -137,7 +138,7 @@ describe('outputs', () => {
 
   it('ends quietly when the reader closes the pipe early (offboard run … | head)', async () => {
     const child = spawn(process.execPath, [bin, 'run', '--demo', '--devices', '3000', '--format', 'json'], {
-      env: { ...process.env, CI: '1' },
+      env: ENV,
     })
     let stderr = ''
     child.stderr.on('data', (c: Buffer) => {
@@ -239,5 +240,48 @@ describe('demo tenant', () => {
     expect(existsSync(join(dir, 'managedDevices.json'))).toBe(false)
     const fromJsonl = Report.parse(JSON.parse(offboard('run', '--snapshot', dir, '--format', 'json').stdout))
     expect(fromJsonl.suggestions).toEqual(direct.suggestions)
+  })
+})
+
+describe('the store', () => {
+  it('records each run, keeps the latest suggestions browsable, and logs the runs in a verifiable audit log', () => {
+    const run = offboard('run', '--snapshot', join(scenarios, 'removed-from-intune'), '--format', 'json')
+    expect(run.status, run.stderr).toBe(0)
+    const report = Report.parse(JSON.parse(run.stdout))
+    const stored = JSON.parse(
+      offboard('suggestions', '--tenant', report.tenantId!, '--format', 'json').stdout,
+    ) as { id: string }[]
+    expect(stored.map((s) => s.id)).toEqual(report.suggestions.map((s) => s.id))
+    const logs = JSON.parse(offboard('logs', '--format', 'json').stdout) as { action: string }[]
+    expect(logs.map((l) => l.action)).toEqual(expect.arrayContaining(['run.start', 'run.finish']))
+    const verify = offboard('logs', '--verify', '--format', 'json')
+    expect(verify.status).toBe(0)
+    expect(JSON.parse(verify.stdout).ok).toBe(true)
+  })
+
+  it('a failed run keeps the previous suggestions', () => {
+    const dir = join(work, 'flaky-tenant')
+    cpSync(join(scenarios, 'removed-from-intune'), dir, { recursive: true })
+    const first = Report.parse(JSON.parse(offboard('run', '--snapshot', dir, '--format', 'json').stdout))
+    writeFileSync(join(dir, 'devices.json'), '{"value": [')
+    expect(offboard('run', '--snapshot', dir, '--format', 'json').status).toBe(1)
+    const stored = JSON.parse(
+      offboard('suggestions', '--tenant', first.tenantId!, '--format', 'json').stdout,
+    ) as { id: string }[]
+    expect(stored.map((s) => s.id)).toEqual(first.suggestions.map((s) => s.id))
+  })
+
+  it('--no-store gives a pure report and writes no data folder', () => {
+    const elsewhere = join(work, 'never-created')
+    const r = spawnSync(
+      process.execPath,
+      [bin, 'run', '--snapshot', join(scenarios, 'healthy-fleet'), '--no-store', '--format', 'json'],
+      {
+        encoding: 'utf8',
+        env: { ...ENV, OFFBOARD_DATA_DIR: elsewhere },
+      },
+    )
+    expect(r.status, r.stderr).toBe(0)
+    expect(existsSync(elsewhere)).toBe(false)
   })
 })

@@ -11,8 +11,8 @@ import { analyze } from '../src/analyze.js'
 import { writeSnapshot } from '../src/cli/commands/snapshot.js'
 import { clientsFor } from '../src/cli/tenant.js'
 import { Report } from '../src/domain/report.js'
-import { LoopbackClientCredentials } from '../src/lib/auth.js'
 import { SourceError } from '../src/lib/errors.js'
+import { LoopbackClientCredentials } from '../src/lib/loopback-credentials.js'
 import {
   loadSimulatorData,
   type Simulator,
@@ -207,6 +207,8 @@ describe('the CLI against the simulator over HTTPS', () => {
     const env = {
       ...process.env,
       CI: '1',
+      OFFBOARD_DATA_DIR: join(work, 'data'),
+      DATABASE_URL: '',
       NODE_EXTRA_CA_CERTS: sim.caPath!,
       OFFBOARD_TENANT_ID: sim.tenantId,
       OFFBOARD_CLIENT_ID: app.id,

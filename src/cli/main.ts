@@ -2,12 +2,18 @@
 import { Command } from 'commander'
 import { registerSimulate } from '../simulator/command.js'
 import { VERSION } from '../version.js'
+import { registerAgent } from './commands/agent.js'
 import { registerDemo } from './commands/demo.js'
 import { registerDoctor } from './commands/doctor.js'
+import { registerLogs } from './commands/logs.js'
 import { registerRules } from './commands/rules.js'
-import { registerRun } from './commands/run.js'
+import { registerRun, runScheduled } from './commands/run.js'
 import { registerSchema } from './commands/schema.js'
+import { registerServe } from './commands/serve.js'
 import { registerSnapshot } from './commands/snapshot.js'
+import { registerSuggestions } from './commands/suggestions.js'
+import { registerTasks } from './commands/tasks.js'
+import { registerUsers } from './commands/users.js'
 import { reportError } from './output.js'
 
 export function buildProgram(): Command {
@@ -36,6 +42,12 @@ Quick start:
 Run 'offboard <command> --help' for the options of a command.`,
     )
   registerRun(program)
+  registerSuggestions(program)
+  registerTasks(program)
+  registerAgent(program)
+  registerUsers(program)
+  registerLogs(program)
+  registerServe(program, runScheduled)
   registerDemo(program)
   registerSnapshot(program)
   registerDoctor(program)

@@ -1,5 +1,4 @@
 /** @module Connecting to a tenant: one API client per API, signed in with the configured credential. */
-import { CredentialTokenProvider, createCredential } from '../lib/auth.js'
 import { SCOPES, type TenantConfig } from '../lib/config.js'
 import { ApiClient, type TokenProvider } from '../lib/graph-client.js'
 import { logger } from '../lib/log.js'
@@ -60,7 +59,11 @@ export function clientsFor(
   }
 }
 
-export function connectTenant(config: TenantConfig): { clients: LiveClients; tokens: TokenProvider } {
+/** Signs in lazily: @azure/identity loads only for commands that reach a tenant, keeping `--help` fast. */
+export async function connectTenant(
+  config: TenantConfig,
+): Promise<{ clients: LiveClients; tokens: TokenProvider }> {
+  const { CredentialTokenProvider, createCredential } = await import('../lib/auth.js')
   const describe = `${config.auth} sign-in to tenant ${config.tenantId}${config.clientId ? ` as app ${config.clientId}` : ''}`
   const tokens = new CredentialTokenProvider(createCredential(config), describe)
   return { clients: clientsFor(config.endpoints, tokens), tokens }

@@ -1,7 +1,6 @@
 /** @module `offboard simulate`: run the local Graph/Defender simulator over the demo tenant or a snapshot until stopped. */
 import { type Command, InvalidArgumentError, Option } from 'commander'
-import { loadSimulatorData } from './load.js'
-import { DEFAULT_APP, startSimulator } from './server.js'
+import { DEFAULT_APP } from './permissions.js'
 import type { FaultOptions, Simulator } from './types.js'
 
 export const DEFAULT_SIMULATE_DEVICES = 500
@@ -176,6 +175,9 @@ Then, in another shell, paste the printed export lines and run e.g. 'offboard ru
 The default app holds every permission; the token endpoint is <url>/<tenant>/oauth2/v2.0/token.`,
     )
     .action(async (opts: SimulateOptions) => {
+      // The server (Fastify, certificates) loads only when the simulator starts, keeping `offboard --help` fast.
+      const { loadSimulatorData } = await import('./load.js')
+      const { startSimulator } = await import('./server.js')
       const seed = opts.seed ?? DEFAULT_SIMULATE_SEED
       const devices = opts.devices ?? DEFAULT_SIMULATE_DEVICES
       const data = opts.snapshot

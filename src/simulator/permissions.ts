@@ -1,4 +1,5 @@
 /** @module Application permissions the simulator enforces, per operation, as in reference §1.1, §2.1, §3.1 and §4.1. */
+import type { SimulatorApp } from './types.js'
 
 export const GRAPH_AUDIENCE = 'https://graph.microsoft.com'
 /** The scope of the Defender docs' examples; the newer host is accepted as an alias (reference §4.1). */
@@ -45,4 +46,11 @@ export const ALL_PERMISSIONS: readonly string[] = [...GRAPH_PERMISSIONS, ...DEFE
 export function rolesForAudience(roles: readonly string[], audience: string): string[] {
   const own = audience === GRAPH_AUDIENCE ? GRAPH_PERMISSIONS : DEFENDER_PERMISSIONS
   return roles.filter((r) => own.includes(r))
+}
+
+/** The simulator's default app registration: every permission, a well-known secret (it is a local test double). */
+export const DEFAULT_APP: SimulatorApp = {
+  clientId: 'offboard-sim',
+  clientSecret: 'offboard-sim-secret',
+  roles: [...ALL_PERMISSIONS],
 }

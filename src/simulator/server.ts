@@ -11,7 +11,6 @@ import { FaultInjector } from './faults.js'
 import { graphActionRoutes } from './graph-actions.js'
 import { DEFAULT_PAGE_SIZE, graphReadRoutes } from './graph-devices.js'
 import { SkipTokens } from './odata.js'
-import { ALL_PERMISSIONS } from './permissions.js'
 import {
   type BoundRoute,
   bindRoutes,
@@ -23,15 +22,15 @@ import {
 } from './routing.js'
 import { SimState } from './state.js'
 import { registerTokenRoutes, TokenIssuer } from './token.js'
-import type { ApiKind, SimRequest, SimResponse, Simulator, SimulatorApp, SimulatorOptions } from './types.js'
+import type { ApiKind, SimRequest, SimResponse, Simulator, SimulatorOptions } from './types.js'
 
 /** Used when neither the options nor the data's meta.json name a tenant. */
 export const DEFAULT_TENANT_ID = '8f4d7a52-3c1e-4b9a-9d6e-5a2b1c0e7f31'
-export const DEFAULT_APP: SimulatorApp = {
-  clientId: 'offboard-sim',
-  clientSecret: 'offboard-sim-secret',
-  roles: [...ALL_PERMISSIONS],
-}
+
+import { DEFAULT_APP } from './permissions.js'
+
+export { DEFAULT_APP }
+
 const DEFAULT_MACHINE_ACTION_DELAY_MS = 1000
 /** Large tenants send big JSON bodies only in $batch; 50 MiB leaves plenty of room. */
 const BODY_LIMIT = 50 * 1024 * 1024

@@ -143,6 +143,16 @@ function locate(dir: string, collection: string, present: Set<string>): Collecti
   return null
 }
 
+/** The tenant id a snapshot folder's meta.json names, or null (no meta.json, no tenant id, unreadable). */
+export async function snapshotTenantId(dir: string): Promise<string | null> {
+  try {
+    const doc = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as { tenantId?: unknown }
+    return typeof doc.tenantId === 'string' && doc.tenantId.trim() ? doc.tenantId.trim() : null
+  } catch {
+    return null
+  }
+}
+
 async function readMeta(
   dir: string,
   present: Set<string>,

@@ -122,7 +122,7 @@ export function registerDoctor(program: Command): void {
           'no tenant is configured.',
           "Set OFFBOARD_TENANT_ID and the sign-in variables (see 'offboard doctor --help'), or write offboard.config.json.",
         )
-      const { clients, tokens } = connectTenant(config)
+      const { clients, tokens } = await connectTenant(config)
       const results = await runChecks(
         config,
         { graph: clients.graph, graphBeta: clients.graphBeta!, defender: clients.defender },

@@ -1,17 +1,18 @@
 /** @module `offboard run`: read a tenant (snapshot, live, or the built-in demo on a local simulator), evaluate it, print the report. */
+import { resolve } from 'node:path'
 import { type Command, Option } from 'commander'
+import { currentActor, SCHEDULER_ACTOR } from '../../agent/model.js'
 import { analyze } from '../../analyze.js'
-import { DEMO_AS_OF } from '../../demo/generate.js'
+import { DEMO_AS_OF, demoMeta } from '../../demo/generate.js'
 import type { Report } from '../../domain/report.js'
 import { parseTimestamp } from '../../domain/time.js'
-import { LoopbackClientCredentials } from '../../lib/auth.js'
 import { loadTenantConfig, type TenantConfig } from '../../lib/config.js'
 import { OffboardError, UsageError } from '../../lib/errors.js'
 import { enableDebugLogs, logger } from '../../lib/log.js'
+import { LoopbackClientCredentials } from '../../lib/loopback-credentials.js'
 import { formatCsv } from '../../report/format-csv.js'
 import { formatTable } from '../../report/format-table.js'
-import { DEFAULT_APP, loadSimulatorData, startSimulator } from '../../simulator/index.js'
-import { readSnapshot, type TenantData } from '../../snapshot/read-snapshot.js'
+import { readSnapshot, snapshotTenantId, type TenantData } from '../../snapshot/read-snapshot.js'
 import { readLive } from '../../sources/read-live.js'
 import { loadPolicy } from '../load-policy.js'
 import { note, progressEnabled, writeFileAtomic, writeStdout } from '../output.js'
@@ -39,6 +40,8 @@ interface RunOptions {
   quiet?: boolean
   config?: string
   debug?: boolean
+  /** false with --no-store. */
+  store: boolean
 }
 
 export function registerRun(program: Command): void {
@@ -85,6 +88,10 @@ export function registerRun(program: Command): void {
     .option('--no-color', 'no colours in table output (also: NO_COLOR=1)')
     .option('-q, --quiet', 'no progress messages on stderr')
     .option('--debug', 'structured debug logs on stderr (request ids, timings; never tokens)')
+    .option(
+      '--no-store',
+      'do not record the run in the store (a pure report; nothing is written to the data folder)',
+    )
     .addHelpText(
       'after',
       `
@@ -104,6 +111,10 @@ A snapshot folder holds the collection responses as the APIs return them:
   meta.json (optional)                   { "tenantId": "…", "takenAt": "<ISO date-time>" }
 Each is { "value": [ … ] } or a JSON array; use <name>.jsonl (one record per line) for large exports.
 A missing file means that source is not connected: its absence never counts as "the device is gone".
+
+Every run is recorded in the store (OFFBOARD_DATA_DIR, default ./.offboard, created on first use; or PostgreSQL
+with DATABASE_URL): a completed run replaces the tenant's suggestions, a failed one keeps the previous ones, and
+only one run per tenant may be in progress. Browse them with 'offboard suggestions' and 'offboard tasks'.
 
 Exit codes: 0 report written, 1 bad input or failure (nothing written to stdout), 2 usage error.`,
     )
@@ -140,13 +151,27 @@ async function runCommand(opts: RunOptions): Promise<void> {
   // JSON is for scripts: they get the report and, on stderr, only errors.
   const progress = progressEnabled(opts.quiet) && format !== 'json'
   const started = performance.now()
-  const data = opts.demo
-    ? await readDemo(opts, progress)
-    : opts.snapshot
-      ? await readSnapshotWithProgress(opts.snapshot, progress)
-      : await readLiveTenant(tenant!, progress)
-  const now = opts.asOf ?? data.takenAt ?? (opts.demo ? parseDemoAsOf() : Date.now())
-  const report = analyze(data, { now, policy })
+  const evaluate = async (): Promise<Report> => {
+    const data = opts.demo
+      ? await readDemo(opts, progress)
+      : opts.snapshot
+        ? await readSnapshotWithProgress(opts.snapshot, progress)
+        : await readLiveTenant(tenant!, progress)
+    const now = opts.asOf ?? data.takenAt ?? (opts.demo ? parseDemoAsOf() : Date.now())
+    return analyze(data, { now, policy })
+  }
+  // Recorded by default: the run is started (refused if one is running), then completed or marked failed.
+  const report = opts.store
+    ? await (await import('../../agent/runs.js')).withRecordedRun(
+        {
+          store: openDefaultStore,
+          tenantId: await tenantKey(opts, tenant),
+          trigger: 'manual',
+          actor: currentActor(),
+        },
+        evaluate,
+      )
+    : await evaluate()
   note(
     progress,
     `Evaluated ${report.summary.counts.devices.toLocaleString('en-US')} devices in ${Math.round(performance.now() - started)} ms.`,
@@ -204,6 +229,8 @@ async function readDemo(opts: RunOptions, progress: boolean): Promise<TenantData
     progress,
     `Starting the demo tenant (${devices.toLocaleString('en-US')} devices, seed ${seed}) on a local simulator`,
   )
+  // Loaded here, not at start-up: Fastify and the generator are only needed for the demo.
+  const { DEFAULT_APP, loadSimulatorData, startSimulator } = await import('../../simulator/index.js')
   const sim = await startSimulator({ data: await loadSimulatorData({ devices, seed }) })
   try {
     const tokens = new LoopbackClientCredentials(
@@ -229,7 +256,7 @@ async function readDemo(opts: RunOptions, progress: boolean): Promise<TenantData
 
 async function readLiveTenant(config: TenantConfig, progress: boolean): Promise<TenantData> {
   note(progress, `Reading tenant ${config.tenantId}`)
-  const { clients } = connectTenant(config)
+  const { clients } = await connectTenant(config)
   const data = await readLive(clients, {
     tenantId: config.tenantId,
     disabledSources: config.disabledSources,
@@ -250,6 +277,40 @@ export function requireSomeSource(data: TenantData): TenantData {
     )
   }
   return data
+}
+
+/** The tenant a run is recorded under, known before anything is read: configured, named by meta.json, or the demo's. */
+async function tenantKey(opts: RunOptions, tenant: TenantConfig | null): Promise<string> {
+  if (tenant) return tenant.tenantId
+  if (opts.demo)
+    return demoMeta({ devices: opts.devices ?? DEFAULT_DEMO_DEVICES, seed: opts.seed ?? DEFAULT_DEMO_SEED })
+      .tenantId
+  return (await snapshotTenantId(opts.snapshot!)) ?? `snapshot:${resolve(opts.snapshot!)}`
+}
+
+/** One scheduled run of a configured tenant, for `offboard serve`. */
+export async function runScheduled(ctx: { tenantId: string; trigger: 'schedule' }): Promise<void> {
+  const config = await loadTenantConfig(undefined)
+  if (!config || config.tenantId !== ctx.tenantId) {
+    throw new OffboardError(
+      `the agent for tenant ${ctx.tenantId} cannot run: the configured tenant is ${config?.tenantId ?? 'none'}.`,
+      'Serve with the OFFBOARD_* variables (or offboard.config.json) of that tenant.',
+    )
+  }
+  const policy = await loadPolicy(undefined)
+  const { withRecordedRun } = await import('../../agent/runs.js')
+  await withRecordedRun(
+    { store: openDefaultStore, tenantId: ctx.tenantId, trigger: ctx.trigger, actor: SCHEDULER_ACTOR },
+    async () => {
+      const data = await readLiveTenant(config, false)
+      return analyze(data, { now: data.takenAt ?? Date.now(), policy })
+    },
+  )
+}
+
+/** The default store (DATABASE_URL, else PGlite in OFFBOARD_DATA_DIR), loaded only when a run is recorded. */
+async function openDefaultStore() {
+  return (await import('../../store/store.js')).openStore()
 }
 
 function parseDemoAsOf(): number {

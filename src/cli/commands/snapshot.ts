@@ -53,7 +53,7 @@ export function registerSnapshot(program: Command): void {
           `${opts.out} is not empty; refusing to overwrite it.`,
           'Choose a new folder, or pass --force.',
         )
-      const { clients } = connectTenant(config)
+      const { clients } = await connectTenant(config)
       const progress = progressEnabled(opts.quiet)
       const counts = await writeSnapshot(clients, opts.out, {
         tenantId: config.tenantId,

@@ -1,0 +1,199 @@
+/** @module Schema migrations: numbered, in code, applied on open inside one transaction and recorded in `offboard_migrations`. */
+import { type Kysely, sql, type Transaction } from 'kysely'
+import type { Database } from './schema.js'
+
+export interface Migration {
+  version: number
+  name: string
+  up(tx: Transaction<Database>): Promise<void>
+}
+
+/**
+ * Serialises migrations between processes sharing one PostgreSQL database (two `offboard` commands started
+ * together would otherwise both try to create the tables). Any constant works; this one spells "offb".
+ */
+const MIGRATION_LOCK_KEY = 0x6f666662
+
+/**
+ * Only PostgreSQL 15 features: PGlite is PostgreSQL 18 but CI's server is 15, so nothing newer may be used
+ * (no `JSON_ARRAY()`, no `ANY_VALUE`, no `CREATE OR REPLACE TRIGGER` beyond 14's).
+ * Never edit a released migration: add the next number.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    async up(tx) {
+      await sql`
+        create table tenants (
+          id text primary key,
+          created_at timestamptz not null
+        );
+
+        create table agents (
+          id serial primary key,
+          tenant_id text not null references tenants(id),
+          admin_upn text not null,
+          auth_method text not null,
+          client_id text,
+          instructions text not null default '',
+          schedule_hours integer not null check (schedule_hours > 0),
+          created_by text not null,
+          created_at timestamptz not null,
+          renewed_at timestamptz not null,
+          last_run_at timestamptz,
+          removed_at timestamptz,
+          next_run_at timestamptz,
+          scheduled_by text
+        );
+        -- One agent per tenant; removed agents stay for history.
+        create unique index agents_one_per_tenant on agents (tenant_id) where removed_at is null;
+
+        create table users (
+          name text primary key check (name = lower(name)),
+          role text not null check (role in ('reader', 'actor', 'admin')),
+          created_by text not null,
+          created_at timestamptz not null
+        );
+
+        create table runs (
+          id text primary key,
+          -- Start order: two runs can share a start instant (and ids are random), listings must still be stable.
+          ordinal serial not null unique,
+          tenant_id text not null references tenants(id),
+          trigger text not null check (trigger in ('manual', 'schedule')),
+          status text not null check (status in ('running', 'completed', 'failed')),
+          actor text not null,
+          started_at timestamptz not null,
+          finished_at timestamptz,
+          pid integer not null,
+          host text not null,
+          error text,
+          instructions text,
+          summary jsonb,
+          device_count integer,
+          suggestion_count integer,
+          skipped_count integer,
+          undetermined_count integer
+        );
+        -- One run at a time per tenant, enforced by the database so that two processes racing cannot both win.
+        create unique index runs_one_running_per_tenant on runs (tenant_id) where status = 'running';
+        create index runs_by_tenant on runs (tenant_id, ordinal desc);
+
+        create table suggestions (
+          tenant_id text not null references tenants(id),
+          id text not null,
+          run_id text not null references runs(id),
+          position integer not null,
+          category text not null,
+          severity text not null,
+          platform text not null,
+          display_name text,
+          device jsonb not null,
+          suggestion jsonb not null,
+          device_keys text[] not null,
+          status text not null check (status in ('notStarted', 'inProgress', 'completed')),
+          assignee text,
+          task_id integer,
+          first_seen_at timestamptz not null,
+          primary key (tenant_id, id)
+        );
+        create index suggestions_device_keys on suggestions using gin (device_keys);
+
+        create table tasks (
+          id serial primary key,
+          tenant_id text not null references tenants(id),
+          suggestion_id text not null,
+          suggestion jsonb not null,
+          device_ids jsonb not null,
+          device_keys text[] not null,
+          status text not null check (status in ('notStarted', 'inProgress', 'completed')),
+          assignee text,
+          created_by text not null,
+          created_at timestamptz not null,
+          updated_at timestamptz not null,
+          completed_at timestamptz
+        );
+        -- A suggestion can be in Tasks once at a time; after completion it may be added again if it comes back.
+        create unique index tasks_one_open_per_suggestion on tasks (tenant_id, suggestion_id)
+          where status <> 'completed';
+
+        create table task_comments (
+          id serial primary key,
+          task_id integer not null references tasks(id),
+          author text not null,
+          at timestamptz not null,
+          text text not null
+        );
+        create index task_comments_by_task on task_comments (task_id, id);
+
+        create table audit_log (
+          seq integer primary key check (seq > 0),
+          at timestamptz not null,
+          actor text not null,
+          action text not null,
+          tenant_id text,
+          target text,
+          before jsonb,
+          after jsonb,
+          result text not null,
+          prev_hash text not null,
+          hash text not null
+        );
+        create index audit_log_at on audit_log (at);
+
+        -- Append-only as defence in depth: the hash chain detects tampering, this refuses the casual kind.
+        -- The database owner can still disable the trigger, which is why the chain exists.
+        create function offboard_audit_log_append_only() returns trigger language plpgsql as $$
+        begin
+          raise exception 'audit_log is append-only: % is not allowed', tg_op;
+        end
+        $$;
+        create trigger audit_log_append_only before update or delete on audit_log
+          for each row execute function offboard_audit_log_append_only();
+        create trigger audit_log_no_truncate before truncate on audit_log
+          for each statement execute function offboard_audit_log_append_only();
+      `.execute(tx)
+    },
+  },
+]
+
+/**
+ * Applies every migration not yet recorded, in order, in one transaction (DDL is transactional in PostgreSQL,
+ * so a failure leaves the schema as it was). Running it again is a no-op.
+ * @returns the versions applied by this call.
+ */
+export async function migrate(db: Kysely<Database>): Promise<number[]> {
+  return db.transaction().execute(async (tx) => {
+    await sql`select pg_advisory_xact_lock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(tx)
+    await sql`
+      create table if not exists offboard_migrations (
+        version integer primary key,
+        name text not null,
+        applied_at timestamptz not null
+      )
+    `.execute(tx)
+    const done = new Set(
+      (await tx.selectFrom('offboard_migrations').select('version').execute()).map((r) => r.version),
+    )
+    const applied: number[] = []
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue
+      await m.up(tx)
+      await tx
+        .insertInto('offboard_migrations')
+        .values({ version: m.version, name: m.name, applied_at: new Date() })
+        .execute()
+      applied.push(m.version)
+    }
+    return applied
+  })
+}
+
+/** Creates a schema if missing, under the migration lock: concurrent `create schema if not exists` can still collide. */
+export async function ensureSchema(db: Kysely<Database>, schema: string): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    await sql`select pg_advisory_xact_lock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(tx)
+    await sql`create schema if not exists ${sql.id(schema)}`.execute(tx)
+  })
+}

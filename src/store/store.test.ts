@@ -1,0 +1,168 @@
+/** @module Opening the store: the PGlite data folder (creation, persistence, the lock against a second process) and PostgreSQL by URL. */
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { hostname, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { acquireDataDirLock, LOCK_FILE, StoreLockedError } from './lock.js'
+import { migrate } from './migrations.js'
+import { openStore, redactUrl } from './store.js'
+import { ENV_TEST_DATABASE_URL } from './test-backends.js'
+
+const root = join(import.meta.dirname, '../..')
+const temp: string[] = []
+const children: ChildProcess[] = []
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'offboard-store-'))
+  temp.push(dir)
+  return dir
+}
+
+afterEach(() => {
+  for (const c of children.splice(0)) c.kill()
+})
+afterAll(() => {
+  for (const dir of temp) rmSync(dir, { recursive: true, force: true })
+})
+
+function lockInfo(pid: number) {
+  return JSON.stringify({
+    pid,
+    host: hostname(),
+    since: '2026-01-01T00:00:00.000Z',
+    command: 'offboard serve',
+  })
+}
+
+describe('the PGlite data folder', () => {
+  it('is created on first use, persists across opens, and refuses a second process naming the holder', async () => {
+    const dataDir = join(tempDir(), 'nested', '.offboard')
+    const store = await openStore({ dataDir, env: {} })
+    try {
+      expect(store.kind).toBe('pglite')
+      expect(existsSync(join(dataDir, 'pgdata'))).toBe(true)
+      expect(JSON.parse(readFileSync(join(dataDir, LOCK_FILE), 'utf8'))).toMatchObject({ pid: process.pid })
+      await store.db.insertInto('tenants').values({ id: 'contoso', created_at: new Date() }).execute()
+
+      // The same process cannot open it twice either: two PGlite instances on one folder corrupt it.
+      await expect(openStore({ dataDir, env: {}, lockWaitMs: 0 })).rejects.toThrow(/in use by this process/)
+
+      // A real second process: it must fail fast with our pid, without touching the database files.
+      const script = join(tempDir(), 'second.ts')
+      writeFileSync(
+        script,
+        `import { openStore } from ${JSON.stringify(join(root, 'src/store/store.ts'))}\n` +
+          `openStore({ dataDir: ${JSON.stringify(dataDir)}, env: {}, lockWaitMs: 0 })` +
+          `.then(() => { console.log('opened'); process.exit(0) }, (e) => { console.log(e.message); process.exit(3) })\n`,
+      )
+      const child: { code?: number; stdout: string } = await promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', script],
+        { cwd: root },
+      ).catch((e: { code: number; stdout: string }) => e)
+      expect(child.code).toBe(3)
+      expect(child.stdout).toContain(`is in use by process ${process.pid} on ${hostname()}`)
+    } finally {
+      await store.close()
+    }
+    expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false)
+
+    const started = performance.now()
+    const again = await openStore({ env: { OFFBOARD_DATA_DIR: dataDir } })
+    try {
+      expect(performance.now() - started).toBeLessThan(5_000)
+      expect(await again.db.selectFrom('tenants').select('id').execute()).toEqual([{ id: 'contoso' }])
+      expect(await migrate(again.db)).toEqual([])
+    } finally {
+      await again.close()
+    }
+  }, 60_000)
+})
+
+describe('the data-folder lock', () => {
+  it('names a live holder in its error and how to proceed', async () => {
+    const dir = tempDir()
+    const sleeper = spawn('sleep', ['30'])
+    children.push(sleeper)
+    writeFileSync(join(dir, LOCK_FILE), lockInfo(sleeper.pid!))
+    const err = await acquireDataDirLock(dir).catch((e) => e)
+    expect(err).toBeInstanceOf(StoreLockedError)
+    expect(err.message).toBe(
+      `the data folder ${dir} is in use by process ${sleeper.pid} on ${hostname()} ("offboard serve", since 2026-01-01T00:00:00.000Z).`,
+    )
+    expect(err.hint).toContain('DATABASE_URL')
+  })
+
+  it('takes over the lock of a process that died', async () => {
+    const dir = tempDir()
+    const done = spawn(process.execPath, ['-e', ''])
+    await new Promise((r) => done.on('exit', r))
+    writeFileSync(join(dir, LOCK_FILE), lockInfo(done.pid!))
+    const lock = await acquireDataDirLock(dir)
+    expect(JSON.parse(readFileSync(lock.path, 'utf8')).pid).toBe(process.pid)
+    lock.release()
+    expect(existsSync(lock.path)).toBe(false)
+  })
+
+  it('takes over a corrupt lock file', async () => {
+    const dir = tempDir()
+    writeFileSync(join(dir, LOCK_FILE), '{"pid":')
+    const lock = await acquireDataDirLock(dir)
+    lock.release()
+  })
+
+  it('waits for a holder that lets go within the wait', async () => {
+    const dir = tempDir()
+    const first = await acquireDataDirLock(dir, { isAlive: () => true })
+    // Same pid would be "this process"; pretend the holder is another live process.
+    writeFileSync(first.path, lockInfo(process.pid + 100_000))
+    setTimeout(() => rmSync(first.path), 150)
+    const second = await acquireDataDirLock(dir, { waitMs: 2_000, isAlive: () => true })
+    second.release()
+  })
+
+  it('lets only one of several racing acquirers win', async () => {
+    const dir = tempDir()
+    const results = await Promise.allSettled(
+      Array.from({ length: 5 }, () => acquireDataDirLock(dir, { waitMs: 0 })),
+    )
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+  })
+})
+
+describe('PostgreSQL by URL', () => {
+  it('never shows the password of a database URL', () => {
+    expect(redactUrl('postgres://offboard:s3cret@db.example:5432/offboard')).toBe(
+      'postgres://offboard:***@db.example:5432/offboard',
+    )
+    expect(redactUrl('not a url')).toBe('the configured database URL')
+  })
+
+  it('says which server could not be reached, without the password', async () => {
+    const err = await openStore({ url: 'postgres://u:pw@127.0.0.1:1/x', env: {} }).catch((e) => e)
+    expect(err.message).toMatch(/^cannot open the store at postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/x: /)
+    expect(err.message).not.toContain('pw@')
+  })
+
+  const url = process.env[ENV_TEST_DATABASE_URL]
+  it.runIf(url)('is chosen by DATABASE_URL, migrates on open, and migrating again is a no-op', async () => {
+    const schema = `t_open_${process.pid}`
+    const store = await openStore({ env: { DATABASE_URL: url }, schema })
+    try {
+      expect(store.kind).toBe('postgres')
+      expect(await migrate(store.db)).toEqual([])
+      // Two processes opening a fresh database at once: the advisory lock lets one migrate, the other waits.
+      const [a, b] = await Promise.all([
+        openStore({ url, schema: `${schema}_b` }),
+        openStore({ url, schema: `${schema}_b` }),
+      ])
+      await a.db.schema.dropSchema(`${schema}_b`).cascade().execute()
+      await Promise.all([a.close(), b.close()])
+    } finally {
+      await store.db.schema.dropSchema(schema).cascade().execute()
+      await store.close()
+    }
+  })
+})

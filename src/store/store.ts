@@ -1,0 +1,214 @@
+/**
+ * @module Opening the store: embedded PGlite in a data folder by default (zero set-up), server PostgreSQL when a URL
+ * is given. Both are driven through node-postgres and Kysely's PostgresDialect, so one query layer, one type
+ * parser and one set of migrations serve both.
+ */
+import { mkdirSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { join, resolve } from 'node:path'
+import type { PGlite } from '@electric-sql/pglite'
+import { Kysely, PostgresDialect } from 'kysely'
+import type { Pool } from 'pg'
+import { ConfigError, OffboardError } from '../lib/errors.js'
+import { type Clock, systemClock } from './clock.js'
+import { acquireDataDirLock, type DataDirLock, isProcessAlive } from './lock.js'
+import { ensureSchema, migrate } from './migrations.js'
+import type { Database } from './schema.js'
+
+export const ENV_DATA_DIR = 'OFFBOARD_DATA_DIR'
+export const ENV_DATABASE_URL = 'DATABASE_URL'
+export const DEFAULT_DATA_DIR = '.offboard'
+/** PGlite's own files live in a subfolder, so the lock file and anything else of ours stay beside them. */
+export const PGLITE_SUBDIR = 'pgdata'
+/** A CLI command that meets `offboard serve` mid-tick waits this long for the folder rather than failing. */
+export const DEFAULT_LOCK_WAIT_MS = 3_000
+
+export { type Clock, systemClock } from './clock.js'
+
+/** Who this process is, for recording runs and telling dead ones from live ones. */
+export interface Runtime {
+  pid: number
+  host: string
+  isAlive(pid: number): boolean
+}
+
+export interface Store {
+  readonly db: Kysely<Database>
+  readonly kind: 'pglite' | 'postgres'
+  /** The data folder, or the database URL without its password. */
+  readonly location: string
+  readonly clock: Clock
+  readonly runtime: Runtime
+  close(): Promise<void>
+}
+
+export interface OpenStoreOptions {
+  /** PostgreSQL connection URL; default `DATABASE_URL`. When absent, PGlite is used. */
+  url?: string
+  /** PGlite data folder; default `OFFBOARD_DATA_DIR`, then `./.offboard`. Created on first use. */
+  dataDir?: string
+  /** PostgreSQL only: keep the tables in this schema (created if missing) instead of the user's default. */
+  schema?: string
+  clock?: Clock
+  env?: NodeJS.ProcessEnv
+  lockWaitMs?: number
+  runtime?: Partial<Runtime>
+}
+
+/**
+ * Opens (and on first use creates) the store and brings its schema up to date.
+ * @throws StoreLockedError when another process holds the PGlite data folder.
+ * @throws ConfigError when PostgreSQL cannot be reached or the folder cannot be created.
+ */
+export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
+  const env = opts.env ?? process.env
+  const url = opts.url ?? (env[ENV_DATABASE_URL] || undefined)
+  if (url) return openPostgres(url, opts)
+  return openPGlite(resolve(opts.dataDir ?? (env[ENV_DATA_DIR] || DEFAULT_DATA_DIR)), opts)
+}
+
+async function openPGlite(dataDir: string, opts: OpenStoreOptions): Promise<Store> {
+  try {
+    mkdirSync(dataDir, { recursive: true })
+  } catch (err) {
+    throw new ConfigError(
+      `cannot create the data folder ${dataDir}: ${(err as Error).message}`,
+      `Set ${ENV_DATA_DIR} to a writable folder, or use PostgreSQL with ${ENV_DATABASE_URL}.`,
+    )
+  }
+  const lock = await acquireDataDirLock(dataDir, {
+    waitMs: opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+    ...(opts.runtime?.isAlive ? { isAlive: opts.runtime.isAlive } : {}),
+  })
+  let pglite: PGlite | undefined
+  try {
+    const { PGlite } = await import('@electric-sql/pglite')
+    pglite = await PGlite.create(join(dataDir, PGLITE_SUBDIR))
+    return await storeOnPGlite(pglite, { ...opts, location: dataDir, lock })
+  } catch (err) {
+    await pglite?.close().catch(() => {})
+    lock.release()
+    if (err instanceof OffboardError) throw err
+    throw new OffboardError(
+      `cannot open the store in ${dataDir}: ${(err as Error).message}`,
+      'If another program uses this folder, stop it; otherwise restore the folder from a backup or move it aside.',
+    )
+  }
+}
+
+export interface PGliteStoreOptions {
+  clock?: Clock
+  runtime?: Partial<Runtime>
+  location?: string
+  lock?: DataDirLock
+  /** Close the PGlite instance with the store (default true). */
+  ownsPGlite?: boolean
+}
+
+/**
+ * A store over an existing PGlite instance (on a data folder, in memory, or a `clone()`), migrated before use.
+ * PGlite is driven through its node-postgres adapter (`@electric-sql/pglite/node-postgres`): a `pg.Pool` whose one
+ * connection speaks the wire protocol to PGlite in-process, under Kysely's stock PostgresDialect. PGlite has one
+ * connection, so the pool holds one client and transactions serialise.
+ */
+export async function storeOnPGlite(pglite: PGlite, opts: PGliteStoreOptions = {}): Promise<Store> {
+  const [{ createPgConfig }, pg] = await Promise.all([
+    import('@electric-sql/pglite/node-postgres'),
+    import('pg'),
+  ])
+  // idleTimeoutMillis 0: the pool must never drop its single client, whose connection object is PGlite's one session.
+  const pool = new pg.default.Pool({ ...createPgConfig(pglite), max: 1, idleTimeoutMillis: 0 })
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  try {
+    await migrate(db)
+  } catch (err) {
+    await db.destroy().catch(() => {})
+    throw err
+  }
+  return {
+    db,
+    kind: 'pglite',
+    location: opts.location ?? pglite.dataDir ?? 'memory://',
+    clock: opts.clock ?? systemClock,
+    runtime: runtimeOf(opts.runtime),
+    async close() {
+      await db.destroy()
+      if (opts.ownsPGlite !== false) await pglite.close()
+      opts.lock?.release()
+    },
+  }
+}
+
+async function openPostgres(url: string, opts: OpenStoreOptions): Promise<Store> {
+  const location = redactUrl(url)
+  const pg = await import('pg')
+  const pool = new pg.default.Pool({
+    connectionString: url,
+    application_name: 'offboard',
+    max: 10,
+    ...(opts.schema ? { options: `-c search_path=${checkSchemaName(opts.schema)}` } : {}),
+  })
+  // An idle client losing its connection emits 'error' on the pool; unhandled, it would end the process.
+  pool.on('error', () => {})
+  const store = storeOnPool(pool, { ...opts, location })
+  try {
+    if (opts.schema) await ensureSchema(store.db, opts.schema)
+    await migrate(store.db)
+    return store
+  } catch (err) {
+    await store.close().catch(() => {})
+    throw new ConfigError(
+      `cannot open the store at ${location}: ${(err as Error).message}`,
+      `Check ${ENV_DATABASE_URL} (postgres://user:password@host:5432/database) and that the server accepts connections.`,
+    )
+  }
+}
+
+/** A store over an existing node-postgres pool (schema not migrated: {@link openStore} does that). */
+export function storeOnPool(
+  pool: Pool,
+  opts: { clock?: Clock; runtime?: Partial<Runtime>; location?: string },
+): Store {
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  return {
+    db,
+    kind: 'postgres',
+    location: opts.location ?? 'postgres',
+    clock: opts.clock ?? systemClock,
+    runtime: runtimeOf(opts.runtime),
+    close: () => db.destroy(),
+  }
+}
+
+function runtimeOf(partial: Partial<Runtime> | undefined): Runtime {
+  return {
+    pid: partial?.pid ?? process.pid,
+    host: partial?.host ?? hostname(),
+    isAlive: partial?.isAlive ?? isProcessAlive,
+  }
+}
+
+function checkSchemaName(schema: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+    throw new ConfigError(`"${schema}" is not a usable schema name: use lower-case letters, digits and _.`)
+  return schema
+}
+
+/** The URL for messages: never the password. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password) u.password = '***'
+    return u.toString()
+  } catch {
+    return 'the configured database URL'
+  }
+}
+
+/**
+ * The same store without ownership: closing it does nothing. For handing an open store to code that closes what it
+ * is given (an opener passed to `withRecordedRun` or `startServe`).
+ */
+export function borrowStore(store: Store): Store {
+  return { ...store, close: async () => {} }
+}
