@@ -271,6 +271,41 @@ describe('the store', () => {
     expect(stored.map((s) => s.id)).toEqual(first.suggestions.map((s) => s.id))
   })
 
+  it('a run killed with SIGKILL mid-way leaves the previous suggestions, and the next start marks it failed', async () => {
+    const first = Report.parse(
+      JSON.parse(offboard('run', '--demo', '--devices', '300', '--format', 'json').stdout),
+    )
+    const stored = () =>
+      (
+        JSON.parse(offboard('suggestions', '--tenant', first.tenantId!, '--format', 'json').stdout) as {
+          id: string
+        }[]
+      ).map((x) => x.id)
+    expect(stored()).toEqual(first.suggestions.map((x) => x.id))
+
+    // A long run of the same tenant (the demo's tenant depends on the seed only), killed once it has started.
+    const starts = () =>
+      (JSON.parse(offboard('logs', '--format', 'json').stdout) as { action: string }[]).filter(
+        (l) => l.action === 'run.start',
+      ).length
+    const before = starts()
+    const long = spawn(process.execPath, [bin, 'run', '--demo', '--devices', '60000', '--format', 'json'], {
+      env: ENV,
+    })
+    for (let i = 0; i < 200 && starts() === before; i++) await new Promise((r) => setTimeout(r, 100))
+    long.kill('SIGKILL')
+    await new Promise((r) => long.on('close', r))
+
+    expect(stored()).toEqual(first.suggestions.map((x) => x.id))
+    const again = offboard('run', '--demo', '--devices', '300', '--format', 'json')
+    expect(again.status, again.stderr).toBe(0)
+    const actions = (JSON.parse(offboard('logs', '--format', 'json').stdout) as { action: string }[]).map(
+      (l) => l.action,
+    )
+    expect(actions).toContain('run.fail')
+    expect(offboard('logs', '--verify', '--format', 'json').status).toBe(0)
+  }, 60_000)
+
   it('--no-store gives a pure report and writes no data folder', () => {
     const elsewhere = join(work, 'never-created')
     const r = spawnSync(
