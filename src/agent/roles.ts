@@ -4,7 +4,7 @@
  * Entra Security Reader (`reader`); disabling devices needs Entra's "Disable devices" (`actor`); configuring the
  * agent is an administrator's (`admin`).
  */
-import type { Kysely } from 'kysely'
+import type { Kysely, Transaction } from 'kysely'
 import type { Database } from '../store/schema.js'
 import type { Store } from '../store/store.js'
 import { appendAudit } from './audit.js'
@@ -219,22 +219,24 @@ export async function addUser(store: Store, actor: string, name: string, role: R
   })
 }
 
+/** The user's row, locked for the rest of the transaction. @throws NotFoundError with `hint` when there is none. */
+async function lockUser(tx: Transaction<Database>, user: string, hint: string) {
+  const existing = await tx
+    .selectFrom('users')
+    .selectAll()
+    .where('name', '=', user)
+    .forUpdate()
+    .executeTakeFirst()
+  if (!existing) throw new NotFoundError(`user ${user} does not exist.`, hint)
+  return existing
+}
+
 export async function setUserRole(store: Store, actor: string, name: string, role: Role): Promise<UserView> {
   await authorize(store, actor, 'manageUsers')
   const user = parseInput(UserName, name, 'user name')
   const at = store.clock()
   return store.db.transaction().execute(async (tx) => {
-    const existing = await tx
-      .selectFrom('users')
-      .selectAll()
-      .where('name', '=', user)
-      .forUpdate()
-      .executeTakeFirst()
-    if (!existing)
-      throw new NotFoundError(
-        `user ${user} does not exist.`,
-        `Add them: offboard user add ${user} --role ${role}`,
-      )
+    const existing = await lockUser(tx, user, `Add them: offboard user add ${user} --role ${role}`)
     if (existing.role === 'admin' && role !== 'admin') await assertAnotherAdmin(tx, user)
     await tx.updateTable('users').set({ role }).where('name', '=', user).execute()
     await appendAudit(tx, at, {
@@ -254,14 +256,7 @@ export async function removeUser(store: Store, actor: string, name: string): Pro
   const user = parseInput(UserName, name, 'user name')
   const at = store.clock()
   await store.db.transaction().execute(async (tx) => {
-    const existing = await tx
-      .selectFrom('users')
-      .selectAll()
-      .where('name', '=', user)
-      .forUpdate()
-      .executeTakeFirst()
-    if (!existing)
-      throw new NotFoundError(`user ${user} does not exist.`, "List users with 'offboard users'.")
+    const existing = await lockUser(tx, user, "List users with 'offboard users'.")
     if (existing.role === 'admin') await assertAnotherAdmin(tx, user)
     await tx.deleteFrom('users').where('name', '=', user).execute()
     await appendAudit(tx, at, {
