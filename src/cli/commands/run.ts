@@ -4,8 +4,14 @@ import { type Command, Option } from 'commander'
 import { currentActor, SCHEDULER_ACTOR } from '../../agent/model.js'
 import { analyze } from '../../analyze.js'
 import { DEMO_AS_OF, demoMeta } from '../../demo/generate.js'
+import type { Policy } from '../../domain/policy.js'
 import type { Report } from '../../domain/report.js'
 import { parseTimestamp } from '../../domain/time.js'
+import {
+  InstructionsError,
+  interpretInstructions,
+  requireAllInterpreted,
+} from '../../language/instructions.js'
 import { loadTenantConfig, type TenantConfig } from '../../lib/config.js'
 import { OffboardError, UsageError } from '../../lib/errors.js'
 import { enableDebugLogs, logger } from '../../lib/log.js'
@@ -35,6 +41,7 @@ interface RunOptions {
   format?: Format
   policy?: string
   staleAfter?: number
+  instructions?: string
   out?: string
   color: boolean
   quiet?: boolean
@@ -79,6 +86,10 @@ export function registerRun(program: Command): void {
       ),
     )
     .option('--policy <file>', 'policy file (JSON): thresholds, rule overrides, exclusions, brakes')
+    .option(
+      '--instructions <text>',
+      'plain-language instructions for this run, e.g. "Exclude devices whose name starts with LAB-. Treat devices inactive for more than 60 days as stale." A sentence offboard cannot interpret is an error, never ignored',
+    )
     .option(
       '--stale-after <days>',
       'staleness threshold in days for every rule (minimum 30, default 90)',
@@ -139,7 +150,7 @@ async function runCommand(opts: RunOptions): Promise<void> {
   if (opts.snapshot && (opts.devices !== undefined || opts.seed !== undefined)) {
     throw new UsageError('--devices and --seed only apply to --demo.')
   }
-  const policy = await loadPolicy(opts.policy)
+  let policy = await loadPolicy(opts.policy)
   if (opts.staleAfter !== undefined) {
     if (opts.staleAfter < 30)
       throw new UsageError(
@@ -151,14 +162,20 @@ async function runCommand(opts: RunOptions): Promise<void> {
   // JSON is for scripts: they get the report and, on stderr, only errors.
   const progress = progressEnabled(opts.quiet) && format !== 'json'
   const started = performance.now()
-  const evaluate = async (): Promise<Report> => {
+  // Instructions for this run are checked before anything is read: a refused sentence stops the run at once.
+  if (opts.instructions !== undefined) policy = applyInstructions(opts.instructions, policy, '--instructions')
+  const evaluate = async (ctx?: { instructions: string }): Promise<Report> => {
+    // The agent's stored instructions apply to every recorded run, on top of the policy and --instructions.
+    const runPolicy = ctx?.instructions
+      ? applyInstructions(ctx.instructions, policy, "the agent's instructions")
+      : policy
     const data = opts.demo
       ? await readDemo(opts, progress)
       : opts.snapshot
         ? await readSnapshotWithProgress(opts.snapshot, progress)
         : await readLiveTenant(tenant!, progress)
     const now = opts.asOf ?? data.takenAt ?? (opts.demo ? parseDemoAsOf() : Date.now())
-    return analyze(data, { now, policy })
+    return analyze(data, { now, policy: runPolicy })
   }
   // Recorded by default: the run is started (refused if one is running), then completed or marked failed.
   const report = opts.store
@@ -301,11 +318,27 @@ export async function runScheduled(ctx: { tenantId: string; trigger: 'schedule' 
   const { withRecordedRun } = await import('../../agent/runs.js')
   await withRecordedRun(
     { store: openDefaultStore, tenantId: ctx.tenantId, trigger: ctx.trigger, actor: SCHEDULER_ACTOR },
-    async () => {
+    async (run) => {
+      const runPolicy = run.instructions
+        ? applyInstructions(run.instructions, policy, "the agent's instructions")
+        : policy
       const data = await readLiveTenant(config, false)
-      return analyze(data, { now: data.takenAt ?? Date.now(), policy })
+      return analyze(data, { now: data.takenAt ?? Date.now(), policy: runPolicy })
     },
   )
+}
+
+/**
+ * Interprets plain-language instructions on top of a policy.
+ * @throws InstructionsError quoting every sentence that could not be interpreted (none is silently dropped).
+ */
+function applyInstructions(text: string, policy: Policy, origin: string): Policy {
+  try {
+    return requireAllInterpreted(interpretInstructions(text, policy)).policy
+  } catch (err) {
+    if (err instanceof InstructionsError) throw new InstructionsError(err.refused, origin)
+    throw err
+  }
 }
 
 /** The default store (DATABASE_URL, else PGlite in OFFBOARD_DATA_DIR), loaded only when a run is recorded. */
