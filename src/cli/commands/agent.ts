@@ -5,6 +5,7 @@ import { formatOption, type OutputFormat, outputFormat, tenantOption, writerOf }
 import { actorOf, type CommandDeps, resolveTenant, storeOpener, withStore } from '../../agent/context.js'
 import { formatInstant, renderFields, renderJson } from '../../agent/format.js'
 import { DEFAULT_SCHEDULE_HOURS, IDENTITY_IDLE_DAYS, MAX_SCHEDULE_HOURS } from '../../agent/model.js'
+import { interpretInstructions, requireAllInterpreted } from '../../language/instructions.js'
 import { AUTH_METHODS } from '../../lib/config.js'
 import { parsePositiveInt } from '../parse.js'
 
@@ -75,7 +76,9 @@ Examples:
           adminUpn: opts.admin,
           ...(opts.auth ? { authMethod: opts.auth as (typeof AUTH_METHODS)[number] } : {}),
           ...(opts.clientId ? { clientId: opts.clientId } : {}),
-          ...(opts.instructions !== undefined ? { instructions: opts.instructions } : {}),
+          ...(opts.instructions !== undefined
+            ? { instructions: checkedInstructions(opts.instructions) }
+            : {}),
           ...(opts.scheduleHours ? { scheduleHours: opts.scheduleHours } : {}),
         })
         await print(view, opts.format, `Agent created for tenant ${view.tenantId}.`)
@@ -131,21 +134,26 @@ Examples:
   const instructions = agent.command('instructions').summary('the custom instructions applied to every run')
   instructions
     .command('set')
-    .summary('replace the custom instructions (plain text; "" clears them)')
+    .summary('replace the custom instructions (interpreted and shown first; "" clears them)')
     .argument('<text>', 'the instructions')
     .addOption(tenantOption())
     .addOption(formatOption())
     .addHelpText(
       'after',
-      '\nExample:\n  offboard agent instructions set "Never suggest devices in the Kiosks group."',
+      '\nThe instructions are interpreted before they are saved, and what each sentence changes is printed.\n' +
+        'A sentence offboard cannot interpret is quoted with the reason, and nothing is saved.\n\n' +
+        'Example:\n  offboard agent instructions set "Exclude devices whose name starts with LAB-. Leave devices with group tag Finance alone."',
     )
     .action((text: string, opts: CommonOptions) =>
       withStore(open, async (store) => {
         const tenant = await resolveTenant(store, opts.tenant, env)
+        const effects = interpretedEffects(text)
         await print(
           await (await services()).setInstructions(store, actorOf(deps), tenant, text),
           opts.format,
-          'Instructions saved.',
+          effects.length
+            ? `Instructions saved; every run will apply:\n${effects.map((e) => `  - ${e}`).join('\n')}`
+            : 'Instructions cleared.',
         )
       }),
     )
@@ -218,4 +226,19 @@ export function renderAgent(v: AgentView): string {
     ],
     ['instructions', v.instructions || '(none)'],
   ])
+}
+
+/**
+ * What each sentence of the instructions changes, in order.
+ * @throws InstructionsError quoting any sentence that cannot be interpreted; nothing is saved then.
+ */
+function interpretedEffects(text: string): string[] {
+  const interpretation = requireAllInterpreted(interpretInstructions(text))
+  return interpretation.applied.map((a) => `"${a.sentence}": ${a.effect}`)
+}
+
+/** The instructions, once every sentence has been interpreted. */
+function checkedInstructions(text: string): string {
+  interpretedEffects(text)
+  return text
 }

@@ -127,10 +127,17 @@ describe.each(testBackends())('store commands on $name', (backend) => {
     expect(table).toMatch(/admin identity: +admin@contoso.com/)
     expect(table).toMatch(/identity: +active; expires \d{4}-\d\d-\d\d/)
     expect(table).toContain("not scheduled: no 'offboard serve' is running")
-    await c.json('agent', 'instructions', 'set', 'Leave LAB devices alone.')
+    await c.json('agent', 'instructions', 'set', 'Exclude devices whose name starts with LAB-.')
     expect(await c.json('agent', 'instructions', 'show')).toEqual({
       tenantId: TENANT,
-      instructions: 'Leave LAB devices alone.',
+      instructions: 'Exclude devices whose name starts with LAB-.',
+    })
+    // An instruction offboard cannot interpret is refused, quoted, and the saved ones stay.
+    await expect(c.json('agent', 'instructions', 'set', 'Leave LAB devices alone.')).rejects.toThrow(
+      /"Leave LAB devices alone"/,
+    )
+    expect(await c.json('agent', 'instructions', 'show')).toMatchObject({
+      instructions: 'Exclude devices whose name starts with LAB-.',
     })
     await expect(c.json('agent', 'renew')).resolves.toMatchObject({ expired: false })
     await expect(c.json('agent', 'remove')).resolves.toMatchObject({ tenantId: TENANT })
