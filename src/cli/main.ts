@@ -2,6 +2,7 @@
 import { Command } from 'commander'
 import { registerSimulate } from '../simulator/command.js'
 import { VERSION } from '../version.js'
+import { registerAct, registerUndo } from './commands/act.js'
 import { registerAgent } from './commands/agent.js'
 import { registerDemo } from './commands/demo.js'
 import { registerDoctor } from './commands/doctor.js'
@@ -42,6 +43,8 @@ Quick start:
 Run 'offboard <command> --help' for the options of a command.`,
     )
   registerRun(program)
+  registerAct(program)
+  registerUndo(program)
   registerSuggestions(program)
   registerTasks(program)
   registerAgent(program)

@@ -156,6 +156,51 @@ export const MIGRATIONS: readonly Migration[] = [
       `.execute(tx)
     },
   },
+  {
+    version: 2,
+    name: 'acts and their write-ahead steps',
+    async up(tx) {
+      await sql`
+        create table acts (
+          id text primary key,
+          tenant_id text not null references tenants(id),
+          run_id text not null references runs(id),
+          actor text not null,
+          status text not null check (status in ('running', 'completed', 'failed')),
+          selection jsonb not null,
+          options jsonb not null,
+          started_at timestamptz not null,
+          finished_at timestamptz,
+          error text
+        );
+        -- One unfinished act per tenant: a second would race the first over the same targets; resume it instead.
+        create unique index acts_one_running_per_tenant on acts (tenant_id) where status = 'running';
+
+        -- Write-ahead log of an act: a row is planned before any call, sent before its HTTP call, and
+        -- done/failed/skipped after it, so a killed process can resume without repeating or skipping a call.
+        create table action_steps (
+          id serial primary key,
+          act_id text not null references acts(id),
+          tenant_id text not null references tenants(id),
+          position integer not null,
+          suggestion_id text not null,
+          system text not null,
+          operation text not null,
+          target text not null,
+          target_name text,
+          state text not null check (state in ('planned', 'sent', 'done', 'failed', 'skipped', 'undone')),
+          before jsonb,
+          after jsonb,
+          error text,
+          attempt integer not null default 0,
+          created_at timestamptz not null,
+          updated_at timestamptz not null,
+          unique (act_id, system, operation, target)
+        );
+        create index action_steps_by_act on action_steps (act_id, position);
+      `.execute(tx)
+    },
+  },
 ]
 
 /**

@@ -131,6 +131,40 @@ export interface AuditLogTable {
   hash: string
 }
 
+export interface ActsTable {
+  id: string
+  tenant_id: string
+  /** The run whose suggestions the act carries out. */
+  run_id: string
+  actor: string
+  status: string
+  selection: Jsonb
+  options: Jsonb
+  started_at: Timestamp
+  finished_at: NullableTimestamp
+  error: ColumnType<string | null, string | null | undefined, string | null>
+}
+
+export interface ActionStepsTable {
+  id: Generated<number>
+  act_id: string
+  tenant_id: string
+  position: number
+  suggestion_id: string
+  system: string
+  operation: string
+  target: string
+  target_name: string | null
+  /** planned → sent → done | failed | skipped; a done step can become undone. */
+  state: string
+  before: NullableJsonb
+  after: NullableJsonb
+  error: ColumnType<string | null, string | null | undefined, string | null>
+  attempt: ColumnType<number, number | undefined, number>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
 export interface Database {
   offboard_migrations: MigrationsTable
   tenants: TenantsTable
@@ -141,4 +175,6 @@ export interface Database {
   tasks: TasksTable
   task_comments: TaskCommentsTable
   audit_log: AuditLogTable
+  acts: ActsTable
+  action_steps: ActionStepsTable
 }

@@ -1,0 +1,145 @@
+/**
+ * @module Entra disable: `PATCH /devices/{id}` with `accountEnabled: false`, the one operation offboard runs itself
+ * (decisions.md, "Automation levels"). Reversible: undo sets `accountEnabled: true` again.
+ */
+import type { RateLimiter } from '../lib/rate-limiter.js'
+import { type BatchRequest, itemErrorText, sendBatch } from './graph-batch.js'
+import type { HandlerContext, Observation, OperationHandler, StepOutcome, StepTarget } from './handler.js'
+
+/** Reference §2.1: writing a device object needs Device.ReadWrite.All (application). */
+export const ENTRA_WRITE_PERMISSION = 'Device.ReadWrite.All'
+/** Reference §2.4: 3,000 device writes per 2 min 30 s per app per tenant. */
+export const ENTRA_WRITE_LIMITS = [{ limit: 3_000, ms: 150_000 }]
+
+/**
+ * Reference §0.6: app-only callers may not change `accountEnabled` on non-Windows devices; only a signed-in user
+ * with one of these roles may.
+ */
+export const NON_WINDOWS_ROLES = ['Cloud Device Administrator', 'Intune Administrator'] as const
+
+const SELECT = 'id,displayName,accountEnabled,operatingSystem,deviceId'
+const devicePath = (id: string) => `/devices/${encodeURIComponent(id)}`
+
+function stateOf(body: unknown): Record<string, unknown> {
+  const b = (body ?? {}) as Record<string, unknown>
+  return {
+    accountEnabled: b.accountEnabled ?? null,
+    operatingSystem: b.operatingSystem ?? null,
+    displayName: b.displayName ?? null,
+  }
+}
+
+const isWindows = (state: Record<string, unknown>) =>
+  typeof state.operatingSystem === 'string' && state.operatingSystem.toLowerCase().startsWith('windows')
+
+/** Why a 403 happened and what fixes it: non-Windows objects need a delegated role, Windows ones the app permission. */
+export function forbiddenReason(
+  before: Record<string, unknown>,
+  detail: string,
+  lead = '403 Forbidden',
+): string {
+  if (!isWindows(before) && typeof before.operatingSystem === 'string') {
+    return (
+      `${lead}${detail}: ${before.operatingSystem} device objects cannot be disabled with app-only permissions ` +
+      `(reference §0.6). Sign in as a user with the ${NON_WINDOWS_ROLES.join(' or ')} role: set OFFBOARD_AUTH=deviceCode.`
+    )
+  }
+  return `${lead}${detail}: the application needs ${ENTRA_WRITE_PERMISSION} (admin consent), or sign in as a user with the ${NON_WINDOWS_ROLES.join(' or ')} role (OFFBOARD_AUTH=deviceCode).`
+}
+
+export interface EntraDisableOptions {
+  /** Shared by every batch of a process: the Entra write limit is per app and tenant. */
+  writeLimiter?: RateLimiter
+}
+
+/** PATCHes `accountEnabled` on a batch of targets; one outcome per step. */
+async function patchEnabled(
+  ctx: HandlerContext,
+  targets: readonly (StepTarget & { before?: Record<string, unknown> })[],
+  enabled: boolean,
+  writeLimiter: RateLimiter | undefined,
+): Promise<Map<number, StepOutcome>> {
+  const requests: BatchRequest[] = targets.map((t) => ({
+    id: String(t.stepId),
+    method: 'PATCH',
+    url: devicePath(t.target),
+    body: { accountEnabled: enabled },
+  }))
+  const results = await sendBatch(ctx.graph, requests, {
+    permission: ENTRA_WRITE_PERMISSION,
+    ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
+    ...(writeLimiter ? { writeLimiter } : {}),
+  })
+  const out = new Map<number, StepOutcome>()
+  for (const t of targets) {
+    const r = results.get(String(t.stepId)) ?? { status: 0, body: null }
+    const detail = itemErrorText(r.body)
+    if (r.status >= 200 && r.status < 300)
+      out.set(t.stepId, { kind: 'done', after: { ...(t.before ?? {}), accountEnabled: enabled } })
+    else if (r.status === 404) out.set(t.stepId, { kind: 'gone' })
+    else if (r.status === 403)
+      out.set(t.stepId, { kind: 'failed', reason: forbiddenReason(t.before ?? {}, detail), status: 403 })
+    else if (r.status === 0)
+      out.set(t.stepId, {
+        kind: 'failed',
+        reason:
+          'the batch answer did not include this item; run offboard act --resume to check and retry it.',
+        status: null,
+      })
+    else out.set(t.stepId, { kind: 'failed', reason: `HTTP ${r.status}${detail}`, status: r.status })
+  }
+  return out
+}
+
+export function entraDisableHandler(opts: EntraDisableOptions = {}): OperationHandler {
+  return {
+    system: 'entra',
+    operation: 'disable',
+    describe: (t, current) => ({
+      call: `PATCH /devices/${t.target} (in $batch)`,
+      change: 'accountEnabled: true → false',
+      ...(current && typeof current.operatingSystem === 'string' && !isWindows(current)
+        ? { warning: forbiddenReason(current, '', 'an app-only sign-in would be refused (403)') }
+        : {}),
+    }),
+    async verify(ctx, targets) {
+      const results = await sendBatch(
+        ctx.graph,
+        targets.map((t) => ({
+          id: String(t.stepId),
+          method: 'GET',
+          url: `${devicePath(t.target)}?$select=${SELECT}`,
+        })),
+        { permission: 'Device.Read.All', ...(ctx.sleep ? { sleep: ctx.sleep } : {}) },
+      )
+      const out = new Map<number, Observation>()
+      for (const t of targets) {
+        const r = results.get(String(t.stepId)) ?? { status: 0, body: null }
+        if (r.status === 200) {
+          const state = stateOf(r.body)
+          out.set(t.stepId, { kind: 'present', state, alreadyApplied: state.accountEnabled === false })
+        } else if (r.status === 404) out.set(t.stepId, { kind: 'gone' })
+        else
+          out.set(t.stepId, {
+            kind: 'error',
+            reason: `reading the device failed: HTTP ${r.status}${itemErrorText(r.body)}`,
+          })
+      }
+      return out
+    },
+    execute: (ctx, targets) => patchEnabled(ctx, targets, false, opts.writeLimiter),
+    async undo(ctx, target) {
+      const seen = (await this.verify(ctx, [target])).get(target.stepId)
+      if (!seen || seen.kind === 'error')
+        return { kind: 'failed', reason: seen?.reason ?? 'no answer', status: null }
+      if (seen.kind === 'gone') return { kind: 'gone' }
+      // Someone enabled it again since: it is no longer "disabled by us", so leave it alone.
+      if (seen.state.accountEnabled !== false)
+        return { kind: 'notNeeded', reason: 'the device is already enabled; nothing to undo.' }
+      const outcome = (
+        await patchEnabled(ctx, [{ ...target, before: seen.state }], true, opts.writeLimiter)
+      ).get(target.stepId)
+      return outcome ?? { kind: 'failed', reason: 'no answer', status: null }
+    },
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * @module Graph JSON batching for actions: up to 20 requests per `$batch`, per-item results, and items answered
+ * 429 inside a batch sent again after the longest inner Retry-After (reference §5). The outer request goes through
+ * the one HTTP client, so its own 429/5xx, limits and token refresh are handled there.
+ */
+import type { ApiClient } from '../lib/graph-client.js'
+import { defaultSleep, type RateLimiter } from '../lib/rate-limiter.js'
+import { BATCH_SIZE } from './handler.js'
+
+export interface BatchRequest {
+  /** Unique within one call of {@link sendBatch}. */
+  id: string
+  method: 'GET' | 'PATCH' | 'POST' | 'DELETE'
+  /** Relative to the version root, e.g. `/devices/{id}`. */
+  url: string
+  body?: Record<string, unknown>
+}
+
+export interface BatchResult {
+  status: number
+  body: unknown
+}
+
+/** Rounds of inner-429 retries before an item is given up as throttled. */
+const MAX_THROTTLE_ROUNDS = 6
+/** Without a Retry-After on an inner 429, wait this long. */
+const DEFAULT_INNER_RETRY_MS = 1_000
+
+/**
+ * Sends requests in `$batch`es of at most 20 and returns one result per id. Items answered 429 are retried together
+ * after the longest Retry-After of that round; after {@link MAX_THROTTLE_ROUNDS} they keep their 429.
+ */
+export async function sendBatch(
+  graph: ApiClient,
+  requests: readonly BatchRequest[],
+  opts: { permission: string; sleep?: (ms: number) => Promise<void>; writeLimiter?: RateLimiter },
+): Promise<Map<string, BatchResult>> {
+  const sleep = opts.sleep ?? defaultSleep
+  const results = new Map<string, BatchResult>()
+  for (let i = 0; i < requests.length; i += BATCH_SIZE) {
+    let pending = requests.slice(i, i + BATCH_SIZE)
+    for (let round = 1; pending.length > 0; round++) {
+      // Entra counts each write inside a batch against its limit, not the batch (reference §2.4).
+      if (opts.writeLimiter)
+        for (const r of pending) if (r.method !== 'GET') await opts.writeLimiter.acquire()
+      const res = await graph.request<{ responses?: unknown }>('POST', '/$batch', {
+        source: 'entra',
+        permission: opts.permission,
+        body: {
+          requests: pending.map((r) => ({
+            id: r.id,
+            method: r.method,
+            url: r.url,
+            ...(r.body !== undefined
+              ? { body: r.body, headers: { 'Content-Type': 'application/json' } }
+              : {}),
+          })),
+        },
+      })
+      const responses = Array.isArray(res.body?.responses) ? res.body.responses : []
+      const byId = new Map<string, { status: number; headers: Record<string, string>; body: unknown }>()
+      for (const r of responses as { id?: unknown; status?: unknown; headers?: unknown; body?: unknown }[]) {
+        if (typeof r?.id !== 'string' || typeof r.status !== 'number') continue
+        byId.set(r.id, {
+          status: r.status,
+          headers: (r.headers && typeof r.headers === 'object' ? r.headers : {}) as Record<string, string>,
+          body: r.body ?? null,
+        })
+      }
+      const throttled: BatchRequest[] = []
+      let waitMs = 0
+      for (const r of pending) {
+        const answer = byId.get(r.id)
+        if (!answer) {
+          // A batch answer that leaves an item out says nothing about it: the caller treats 0 as "unknown".
+          results.set(r.id, { status: 0, body: null })
+          continue
+        }
+        if (answer.status === 429 && round < MAX_THROTTLE_ROUNDS) {
+          throttled.push(r)
+          waitMs = Math.max(waitMs, retryAfterMs(answer.headers))
+          continue
+        }
+        results.set(r.id, { status: answer.status, body: answer.body })
+      }
+      if (throttled.length > 0) await sleep(waitMs)
+      pending = throttled
+    }
+  }
+  return results
+}
+
+function retryAfterMs(headers: Record<string, string>): number {
+  const key = Object.keys(headers).find((k) => k.toLowerCase() === 'retry-after')
+  const seconds = key ? Number(headers[key]) : Number.NaN
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.ceil(seconds * 1000) : DEFAULT_INNER_RETRY_MS
+}
+
+/** ": code: message" of a Graph error body inside a batch item, or "". */
+export function itemErrorText(body: unknown): string {
+  const err = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error
+  if (!err || typeof err !== 'object') return ''
+  const parts = [err.code, err.message].filter((p) => typeof p === 'string' && p !== '')
+  return parts.length ? `: ${parts.join(': ')}` : ''
+}

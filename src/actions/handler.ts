@@ -1,0 +1,77 @@
+/**
+ * @module The operation-handler interface: one handler per `system:operation`, so opt-in operations (Intune
+ * delete/retire, Autopilot, Defender offboard, Entra delete) can be added later without touching the executor.
+ */
+import type { ActionOperation, ActionSystem } from '../domain/action.js'
+import type { ApiClient } from '../lib/graph-client.js'
+
+/** A step the executor hands to a handler: one target of one operation. */
+export interface StepTarget {
+  /** The stored step id (action_steps.id). */
+  stepId: number
+  target: string
+  targetName: string | null
+}
+
+/** What a handler learned about a target before acting on it. */
+export type Observation =
+  /** The target exists; `state` is what the audit log records as "before"/"after". */
+  | { kind: 'present'; state: Record<string, unknown>; alreadyApplied: boolean }
+  /** The record is gone (404): nothing left to do. */
+  | { kind: 'gone' }
+  /** The read itself failed; the step fails with this reason. */
+  | { kind: 'error'; reason: string }
+
+/** The outcome of one executed step. */
+export type StepOutcome =
+  | { kind: 'done'; after: Record<string, unknown> }
+  | { kind: 'gone' }
+  | { kind: 'failed'; reason: string; status: number | null }
+
+/** The clients a handler may use: every call goes through the one HTTP client (retries, Retry-After, limits). */
+export interface HandlerContext {
+  graph: ApiClient
+  /** Waits, for inner Retry-After; injectable so tests need not sleep long. */
+  sleep?: (ms: number) => Promise<void>
+}
+
+export interface OperationHandler {
+  readonly system: ActionSystem
+  readonly operation: ActionOperation
+  /** One line for the dry run: the call and what it changes, e.g. "PATCH /devices/{id} accountEnabled true → false". */
+  describe(
+    target: StepTarget,
+    current?: Record<string, unknown>,
+  ): { call: string; change: string; warning?: string }
+  /** Reads the current state of each target (re-check before acting; learns the outcome of a `sent` step on resume). */
+  verify(ctx: HandlerContext, targets: readonly StepTarget[]): Promise<Map<number, Observation>>
+  /** Performs the operation on a batch of targets (at most {@link BATCH_SIZE}); one outcome per step id. */
+  execute(
+    ctx: HandlerContext,
+    targets: readonly (StepTarget & { before: Record<string, unknown> })[],
+  ): Promise<Map<number, StepOutcome>>
+  /** Reverses a done step when the record is still as this operation left it; absent for irreversible operations. */
+  undo?(ctx: HandlerContext, target: StepTarget): Promise<StepOutcome | { kind: 'notNeeded'; reason: string }>
+}
+
+/** Graph `$batch` takes at most 20 requests (reference §5). */
+export const BATCH_SIZE = 20
+
+export const handlerKey = (system: string, operation: string): string => `${system}:${operation}`
+
+/** The handlers offboard runs itself. Opt-in handlers register here once their policy switch exists. */
+export class HandlerRegistry {
+  private readonly handlers = new Map<string, OperationHandler>()
+
+  constructor(handlers: readonly OperationHandler[] = []) {
+    for (const h of handlers) this.register(h)
+  }
+
+  register(handler: OperationHandler): void {
+    this.handlers.set(handlerKey(handler.system, handler.operation), handler)
+  }
+
+  get(system: string, operation: string): OperationHandler | undefined {
+    return this.handlers.get(handlerKey(system, operation))
+  }
+}
