@@ -1,8 +1,9 @@
 /** @module Review: the device is in daily use but its Defender sensor stopped reporting (unprotected, not retired). */
-import { describeObservation, evidenceOf, listJoin, observeAll, summarize } from '../evaluate/activity.js'
+import { describeObservation, observeAll, summarize } from '../evaluate/activity.js'
 import { isOnboarded } from '../evaluate/defender-onboarding.js'
+import { silentWhileActive } from '../evaluate/silence.js'
 import { StaleParams } from './params.js'
-import { defineRule, flag, notApplicable, pass, unknown } from './rule.js'
+import { defineRule, notApplicable, pass } from './rule.js'
 
 export default defineRule({
   id: 'defender-silent-while-active',
@@ -30,16 +31,6 @@ export default defineRule({
       return pass(`The sensor reports: ${describeObservation(defender.active[0]!, now)}.`)
     const elsewhere = summarize(observeAll([...view.intune, ...view.entra]), now, params.staleAfterDays)
     if (elsewhere.active.length === 0) return notApplicable('the device is not in use elsewhere')
-    if (defender.stale.length === 0) {
-      return unknown(
-        'field-missing',
-        `Defender lastSeen is blank for ${listJoin(defender.unknown.map((o) => `"${o.record.id}"`))}.`,
-      )
-    }
-    return flag(
-      `In use (${listJoin(elsewhere.active.map((o) => describeObservation(o, now)))}) but ${listJoin(defender.stale.map((o) => describeObservation(o, now)))}; threshold ${params.staleAfterDays} days.`,
-      [...defender.stale.map(evidenceOf), ...elsewhere.active.map(evidenceOf)],
-      [],
-    )
+    return silentWhileActive(defender, elsewhere, 'Defender lastSeen', now, params.staleAfterDays)
   },
 })

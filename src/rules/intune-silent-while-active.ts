@@ -1,7 +1,8 @@
 /** @module Review: the device is in daily use but Intune has not heard from it for months (a broken MDM agent). */
-import { describeObservation, evidenceOf, listJoin, observeAll, summarize } from '../evaluate/activity.js'
+import { describeObservation, observeAll, summarize } from '../evaluate/activity.js'
+import { silentWhileActive } from '../evaluate/silence.js'
 import { StaleParams } from './params.js'
-import { defineRule, flag, notApplicable, pass, unknown } from './rule.js'
+import { defineRule, notApplicable, pass } from './rule.js'
 
 export default defineRule({
   id: 'intune-silent-while-active',
@@ -27,16 +28,6 @@ export default defineRule({
     const elsewhere = summarize(observeAll([...view.entra, ...view.defender]), now, params.staleAfterDays)
     if (elsewhere.active.length === 0)
       return notApplicable('the device is not in use elsewhere; the stale rule judges it')
-    if (intune.stale.length === 0) {
-      return unknown(
-        'field-missing',
-        `Intune lastSyncDateTime is blank for ${listJoin(intune.unknown.map((o) => `"${o.record.id}"`))}.`,
-      )
-    }
-    return flag(
-      `In use (${listJoin(elsewhere.active.map((o) => describeObservation(o, now)))}) but ${listJoin(intune.stale.map((o) => describeObservation(o, now)))}; threshold ${params.staleAfterDays} days.`,
-      [...intune.stale.map(evidenceOf), ...elsewhere.active.map(evidenceOf)],
-      [],
-    )
+    return silentWhileActive(intune, elsewhere, 'Intune lastSyncDateTime', now, params.staleAfterDays)
   },
 })
