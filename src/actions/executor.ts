@@ -1,7 +1,8 @@
 /**
  * @module Acting on a tenant's current suggestions: plan (dry run), brakes, a write-ahead log of steps in the store,
- * execution through operation handlers in `$batch`es, resume after a crash, and undo. Only `agent` steps run here;
- * `optIn` and `manual` steps are listed, never executed (decisions.md, "Automation levels").
+ * execution through operation handlers in `$batch`es, resume after a crash, and undo. `agent` steps run here, and
+ * `optIn` steps when the tenant policy's `optIn` list enables them; `manual` steps are listed, never executed
+ * (decisions.md, "Automation levels"). A device's steps run in plan order; after a failed one its later steps wait.
  */
 import { randomUUID } from 'node:crypto'
 import type { Selectable } from 'kysely'
@@ -10,12 +11,14 @@ import { ConflictError, NotFoundError } from '../agent/errors.js'
 import { authorize } from '../agent/roles.js'
 import { latestCompletedRun } from '../agent/runs.js'
 import type { Action, Automation } from '../domain/action.js'
+import type { OptInOperation } from '../domain/policy.js'
 import { Category, Suggestion } from '../domain/report.js'
 import { OffboardError, UsageError } from '../lib/errors.js'
 import type { ApiClient } from '../lib/graph-client.js'
 import { RateLimiter } from '../lib/rate-limiter.js'
 import type { ActionStepsTable } from '../store/schema.js'
 import type { Store } from '../store/store.js'
+import { defenderOffboardHandler } from './defender-offboard.js'
 import { ENTRA_WRITE_LIMITS, entraDisableHandler } from './entra-disable.js'
 import {
   BATCH_SIZE,
@@ -27,6 +30,7 @@ import {
   type StepOutcome,
   type StepTarget,
 } from './handler.js'
+import { intuneDeleteHandler, intuneRetireHandler } from './intune-device.js'
 
 /** decisions.md, "Brakes": per-run caps on destructive steps and on the share of the fleet touched. */
 export const DEFAULT_MAX_ACTIONS = 100
@@ -111,6 +115,8 @@ export interface ActContext {
   tenantId: string
   actor: string
   graph: ApiClient
+  /** The Defender for Endpoint client, for an enabled `defender.offboard`. */
+  defender?: ApiClient
   registry?: HandlerRegistry
   sleep?: (ms: number) => Promise<void>
   /** Called after each durable write; an exception here stops the act where it is, as a crash would. */
@@ -119,6 +125,8 @@ export interface ActContext {
 
 export interface ActOptions extends ActContext {
   selection: ActSelection
+  /** The tenant policy's `optIn` list: the opt-in operations this act may run (default: none). */
+  policy?: { optIn?: readonly OptInOperation[] }
   maxActions?: number
   /** 0..1. */
   maxShare?: number
@@ -138,6 +146,9 @@ export class BrakeError extends OffboardError {
 export function defaultRegistry(): HandlerRegistry {
   return new HandlerRegistry([
     entraDisableHandler({ writeLimiter: new RateLimiter({ windows: ENTRA_WRITE_LIMITS }) }),
+    intuneDeleteHandler(),
+    intuneRetireHandler(),
+    defenderOffboardHandler(),
   ])
 }
 
@@ -147,9 +158,20 @@ function registryOf(ctx: { registry?: HandlerRegistry | undefined }): HandlerReg
   return ctx.registry ?? defaultRegistry()
 }
 
-function notRunNote(a: Action, handler: OperationHandler | undefined): string {
+/** The policy's name for an opt-in operation: Autopilot's delete is called "deregister" there. */
+function optInKey(a: Pick<Action, 'system' | 'operation'>): string {
+  return a.system === 'autopilot' && a.operation === 'delete'
+    ? 'autopilot.deregister'
+    : `${a.system}.${a.operation}`
+}
+
+function enabled(a: Action, optIn: readonly string[]): boolean {
+  return a.automation === 'agent' || (a.automation === 'optIn' && optIn.includes(optInKey(a)))
+}
+
+function notRunNote(a: Action, handler: OperationHandler | undefined, optIn: readonly string[]): string {
   if (a.automation === 'manual') return `manual — ${a.instructions}`
-  if (a.automation === 'optIn') return 'not run by offboard (opt-in not enabled)'
+  if (!enabled(a, optIn)) return 'not run by offboard (opt-in not enabled)'
   return handler ? '' : `not run by offboard (no handler for ${handlerKey(a.system, a.operation)})`
 }
 
@@ -188,11 +210,12 @@ export async function planAct(store: Store, opts: Omit<ActOptions, 'graph' | 'ac
   const steps: PlanStep[] = []
   const notRun: PlanStep[] = []
   const seen = new Set<string>()
+  const optIn = opts.policy?.optIn ?? []
   for (const row of rows) {
     const s = Suggestion.parse(row.suggestion)
     for (const a of s.actions) {
       const handler = registry.get(a.system, a.operation)
-      const runs = a.automation === 'agent' && handler !== undefined
+      const runs = enabled(a, optIn) && handler !== undefined
       const key = `${a.system}:${a.operation}:${a.target}`
       // Two suggestions can share a record (duplicates): it is acted on once.
       if (runs && seen.has(key)) continue
@@ -211,7 +234,7 @@ export async function planAct(store: Store, opts: Omit<ActOptions, 'graph' | 'ac
         runByOffboard: runs,
         call: described?.call ?? (a.request ? `${a.request.method} ${a.request.path}` : null),
         change: described?.change ?? null,
-        note: runs ? null : notRunNote(a, handler),
+        note: runs ? null : notRunNote(a, handler, optIn),
       }
       if (runs) steps.push({ ...step, position: steps.length + 1 })
       else notRun.push({ ...step, position: notRun.length + 1 })
@@ -387,7 +410,11 @@ async function runningAct(store: Store, tenantId: string) {
 }
 
 function handlerContext(ctx: ActContext): HandlerContext {
-  return { graph: ctx.graph, ...(ctx.sleep ? { sleep: ctx.sleep } : {}) }
+  return {
+    graph: ctx.graph,
+    ...(ctx.defender ? { defender: ctx.defender } : {}),
+    ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
+  }
 }
 
 /** Consecutive runs of at most BATCH_SIZE items with the same handler, keeping plan order. */
@@ -421,12 +448,16 @@ async function executeAct(
   const total = all.length
   let finished = all.filter((s) => TERMINAL.includes(s.state as StepState)).length
   const open = all.filter((s) => s.state === 'planned' || s.state === 'sent')
+  // Suggestions (devices) with a failed step: their later steps wait, so an Entra object is not disabled while its
+  // Intune record, say, is still there (decisions.md, "The plan": the order matters).
+  const failedDevices = new Set(all.filter((s) => s.state === 'failed').map((s) => s.suggestion_id))
   const finish = async (
     row: StepRow,
     state: StepState,
     fields: { before?: unknown; after?: unknown; error?: string | null },
   ) => {
     const result: AuditResult = state === 'failed' ? 'failed' : 'ok'
+    if (state === 'failed') failedDevices.add(row.suggestion_id)
     await store.db.transaction().execute(async (tx) => {
       await tx
         .updateTable('action_steps')
@@ -462,7 +493,13 @@ async function executeAct(
     finished++
     await ctx.onEvent?.({ type: 'finished', actId, stepId: row.id, state, done: finished, total })
   }
-  for (const group of chunksByHandler(open, registry)) {
+  for (const chunk of chunksByHandler(open, registry)) {
+    const group = { handler: chunk.handler, items: [] as StepRow[] }
+    for (const row of chunk.items)
+      if (failedDevices.has(row.suggestion_id))
+        await finish(row, 'skipped', { error: 'not run: an earlier step for this device failed' })
+      else group.items.push(row)
+    if (group.items.length === 0) continue
     const targets = group.items.map(targetOf)
     const seen = await group.handler.verify(hctx, targets)
     const toSend: (StepRow & { observed: Record<string, unknown> })[] = []

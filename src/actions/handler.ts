@@ -31,6 +31,8 @@ export type StepOutcome =
 /** The clients a handler may use: every call goes through the one HTTP client (retries, Retry-After, limits). */
 export interface HandlerContext {
   graph: ApiClient
+  /** The Defender for Endpoint client (its own rate limiter); only the Defender offboard handler uses it. */
+  defender?: ApiClient
   /** Waits, for inner Retry-After; injectable so tests need not sleep long. */
   sleep?: (ms: number) => Promise<void>
 }
@@ -59,7 +61,7 @@ export const BATCH_SIZE = 20
 
 export const handlerKey = (system: string, operation: string): string => `${system}:${operation}`
 
-/** The handlers offboard runs itself. Opt-in handlers register here once their policy switch exists. */
+/** The handlers offboard runs itself; opt-in ones run only for operations the tenant policy's `optIn` enables. */
 export class HandlerRegistry {
   private readonly handlers = new Map<string, OperationHandler>()
 

@@ -35,6 +35,16 @@ export const Brakes = z
   })
   .strict()
 
+/** Operations offboard runs only when the tenant enables them (decisions.md, "Automation levels"). */
+export const OptInOperation = z.enum([
+  'intune.delete',
+  'intune.retire',
+  'autopilot.deregister',
+  'defender.offboard',
+  'entra.delete',
+])
+export type OptInOperation = z.infer<typeof OptInOperation>
+
 export const Policy = z
   .object({
     /** Default staleness window for every rule; per-rule `params` override it. */
@@ -47,6 +57,8 @@ export const Policy = z
     brakes: Brakes.default({ minImpliedRecords: 10, minMatchShare: 0.5 }),
     /** Days an Entra object stays disabled before a delete is proposed (decisions.md, "The plan"). */
     entraDeleteGraceDays: z.number().int().min(0).default(30),
+    /** Opt-in operations `offboard act` may run for this tenant; empty: only the Entra disable. */
+    optIn: z.array(OptInOperation).default([]),
   })
   .strict()
 export type Policy = z.infer<typeof Policy>

@@ -20,6 +20,8 @@ type UndoResult = import('../../actions/executor.js').UndoResult
 export interface ActDeps extends CommandDeps {
   /** The Graph client for the tenant; default: sign in from the OFFBOARD_* configuration. */
   connect?: (env: NodeJS.ProcessEnv) => Promise<ApiClient>
+  /** The Defender client for an enabled `defender.offboard`; default: with `connect` unset, from the configuration. */
+  connectDefender?: (env: NodeJS.ProcessEnv) => Promise<ApiClient>
   /** Called after every durable step (tests crash the process here). */
   onEvent?: (e: ActEvent) => void | Promise<void>
   /** Where the exit code for per-device failures goes; default process.exitCode. */
@@ -36,6 +38,7 @@ interface ActOptions {
   resume?: boolean
   maxActions?: number
   maxShare?: number
+  policy?: string
   tenant?: string
   format?: OutputFormat
   quiet?: boolean
@@ -45,6 +48,10 @@ const executor = (): Promise<Executor> => import('../../actions/executor.js')
 
 /** Signs in as the tenant configuration says (OFFBOARD_* variables or offboard.config.json): live tenant or simulator. */
 async function connectFromConfig(env: NodeJS.ProcessEnv): Promise<ApiClient> {
+  return (await clientsFromConfig(env)).graph
+}
+
+async function clientsFromConfig(env: NodeJS.ProcessEnv): Promise<{ graph: ApiClient; defender: ApiClient }> {
   const { loadTenantConfig } = await import('../../lib/config.js')
   const config = await loadTenantConfig(undefined, env)
   if (!config)
@@ -53,7 +60,7 @@ async function connectFromConfig(env: NodeJS.ProcessEnv): Promise<ApiClient> {
       'Set OFFBOARD_TENANT_ID and OFFBOARD_CLIENT_ID (and a secret, certificate, or OFFBOARD_AUTH=deviceCode); see "Live tenant" in the README.',
     )
   const { connectTenant } = await import('../tenant.js')
-  return (await connectTenant(config)).clients.graph
+  return (await connectTenant(config)).clients
 }
 
 function parseCount(label: string) {
@@ -77,7 +84,13 @@ export function registerAct(program: Command, deps: ActDeps = {}): void {
   const open = storeOpener(deps)
   const write = writerOf(deps)
   const env = deps.env ?? process.env
-  const connect = deps.connect ?? connectFromConfig
+  // One sign-in for both clients when neither is injected.
+  const connectBoth = async (
+    e: NodeJS.ProcessEnv,
+  ): Promise<{ graph: ApiClient; defender?: ApiClient | undefined }> => {
+    if (!deps.connect) return clientsFromConfig(e)
+    return { graph: await deps.connect(e), defender: await deps.connectDefender?.(e) }
+  }
   const setExitCode =
     deps.setExitCode ??
     ((code: number) => {
@@ -91,7 +104,7 @@ export function registerAct(program: Command, deps: ActDeps = {}): void {
     )
     .description(
       'Shows which objects, which calls and what will change; nothing changes without --confirm. Only the steps ' +
-        'offboard runs itself (Entra disable) are executed, 20 per $batch; opt-in and manual steps are listed. Each ' +
+        'offboard runs itself (Entra disable, and the opt-in operations --policy enables) are executed; the rest are listed. Each ' +
         'step is written to the store before and after its call, so --resume continues a killed act without ' +
         'repeating or skipping a call. Undo with offboard undo ACTION_ID.',
     )
@@ -110,6 +123,7 @@ export function registerAct(program: Command, deps: ActDeps = {}): void {
       parseCount('--max-actions'),
     )
     .option('--max-share <percent>', 'cap on the share of the fleet touched (default 10)', parseShare)
+    .option('--policy <file>', 'the tenant policy (JSON); its optIn list enables opt-in operations')
     .option('-q, --quiet', 'no progress output')
     .addOption(tenantOption())
     .addOption(formatOption())
@@ -117,6 +131,7 @@ export function registerAct(program: Command, deps: ActDeps = {}): void {
       'after',
       `
 Examples:
+  offboard act --category stale --policy policy.json   dry run, with the policy's opt-in operations
   offboard act --category stale                   dry run: what would be disabled
   offboard act --category stale --confirm         disable them
   offboard act --resume                           continue an act that was interrupted
@@ -135,7 +150,9 @@ Examples:
         const tenantId = await resolveTenant(store, opts.tenant, env)
         const actor = actorOf(deps)
         const ex = await executor()
-        const graph = await connect(env)
+        const { loadPolicy } = await import('../load-policy.js')
+        const policy = await loadPolicy(opts.policy)
+        const { graph, defender } = await connectBoth(env)
         const showProgress =
           !opts.quiet && (deps.progress ?? (process.stderr.isTTY === true && format === 'table'))
         const progress = progressBar(showProgress)
@@ -143,7 +160,7 @@ Examples:
           progress(e)
           await deps.onEvent?.(e)
         }
-        const ctx = { tenantId, actor, graph, onEvent }
+        const ctx = { tenantId, actor, graph, ...(defender ? { defender } : {}), onEvent }
         const selection = {
           ...(opts.suggestion?.length ? { suggestionIds: opts.suggestion } : {}),
           ...(opts.category ? { category: opts.category } : {}),
@@ -156,8 +173,8 @@ Examples:
         let result: ActResult
         try {
           if (opts.resume) result = await ex.resumeAct(store, ctx)
-          else if (opts.confirm) result = await ex.startAct(store, { ...ctx, selection, ...limits })
-          else result = await ex.dryRunAct(store, { ...ctx, selection, ...limits })
+          else if (opts.confirm) result = await ex.startAct(store, { ...ctx, selection, policy, ...limits })
+          else result = await ex.dryRunAct(store, { ...ctx, selection, policy, ...limits })
         } catch (err) {
           // A call that failed outright (network, sign-in) leaves the act unfinished in the store, to be continued.
           if ((opts.confirm || opts.resume) && err instanceof SourceError)
