@@ -3,7 +3,7 @@
  * (decisions.md, "Automation levels"). Reversible: undo sets `accountEnabled: true` again.
  */
 import type { RateLimiter } from '../lib/rate-limiter.js'
-import { type BatchRequest, itemErrorText, sendBatch } from './graph-batch.js'
+import { type BatchRequest, itemErrorText, sendBatch, writeOutcome } from './graph-batch.js'
 import type { HandlerContext, Observation, OperationHandler, StepOutcome, StepTarget } from './handler.js'
 
 /** Reference §2.1: writing a device object needs Device.ReadWrite.All (application). */
@@ -72,21 +72,13 @@ async function patchEnabled(
   })
   const out = new Map<number, StepOutcome>()
   for (const t of targets) {
-    const r = results.get(String(t.stepId)) ?? { status: 0, body: null }
-    const detail = itemErrorText(r.body)
-    if (r.status >= 200 && r.status < 300)
-      out.set(t.stepId, { kind: 'done', after: { ...(t.before ?? {}), accountEnabled: enabled } })
-    else if (r.status === 404) out.set(t.stepId, { kind: 'gone' })
-    else if (r.status === 403)
-      out.set(t.stepId, { kind: 'failed', reason: forbiddenReason(t.before ?? {}, detail), status: 403 })
-    else if (r.status === 0)
-      out.set(t.stepId, {
-        kind: 'failed',
-        reason:
-          'the batch answer did not include this item; run offboard act --resume to check and retry it.',
-        status: null,
-      })
-    else out.set(t.stepId, { kind: 'failed', reason: `HTTP ${r.status}${detail}`, status: r.status })
+    const before = t.before ?? {}
+    out.set(
+      t.stepId,
+      writeOutcome(results.get(String(t.stepId)), { ...before, accountEnabled: enabled }, (detail) =>
+        forbiddenReason(before, detail),
+      ),
+    )
   }
   return out
 }

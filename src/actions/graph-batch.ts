@@ -3,9 +3,9 @@
  * 429 inside a batch sent again after the longest inner Retry-After (reference §5). The outer request goes through
  * the one HTTP client, so its own 429/5xx, limits and token refresh are handled there.
  */
-import type { ApiClient } from '../lib/graph-client.js'
+import { type ApiClient, errorText } from '../lib/graph-client.js'
 import { defaultSleep, type RateLimiter } from '../lib/rate-limiter.js'
-import { BATCH_SIZE } from './handler.js'
+import { BATCH_SIZE, type StepOutcome } from './handler.js'
 
 export interface BatchRequest {
   /** Unique within one call of {@link sendBatch}. */
@@ -96,10 +96,29 @@ function retryAfterMs(headers: Record<string, string>): number {
   return Number.isFinite(seconds) && seconds >= 0 ? Math.ceil(seconds * 1000) : DEFAULT_INNER_RETRY_MS
 }
 
-/** ": code: message" of a Graph error body inside a batch item, or "". */
-export function itemErrorText(body: unknown): string {
-  const err = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error
-  if (!err || typeof err !== 'object') return ''
-  const parts = [err.code, err.message].filter((p) => typeof p === 'string' && p !== '')
-  return parts.length ? `: ${parts.join(': ')}` : ''
+/** ": code: message" of a Graph error body inside a batch item, or "": the HTTP client's own reading. */
+export const itemErrorText = errorText
+
+/**
+ * The step outcome of one write's batch answer: 2xx done (state `after`), 404 already gone, 403 failed with the
+ * handler's own explanation, an item the answer left out failed with the way to re-check it, anything else failed.
+ */
+export function writeOutcome(
+  r: BatchResult | undefined,
+  after: Record<string, unknown>,
+  forbidden: (detail: string) => string,
+): StepOutcome {
+  // sendBatch marks an item the service never answered with status 0.
+  if (!r || r.status === 0) {
+    return {
+      kind: 'failed',
+      reason: 'the batch answer did not include this item; run offboard act --resume to check and retry it.',
+      status: null,
+    }
+  }
+  const detail = errorText(r.body)
+  if (r.status >= 200 && r.status < 300) return { kind: 'done', after }
+  if (r.status === 404) return { kind: 'gone' }
+  if (r.status === 403) return { kind: 'failed', reason: forbidden(detail), status: 403 }
+  return { kind: 'failed', reason: `HTTP ${r.status}${detail}`, status: r.status }
 }

@@ -3,7 +3,7 @@
  * `POST …/{id}/retire`): opt-in operations, run only when the tenant policy's `optIn` list enables them
  * (decisions.md, "Automation levels"). Neither can be undone: a deleted record is gone, a retire removes company data.
  */
-import { type BatchRequest, itemErrorText, sendBatch } from './graph-batch.js'
+import { type BatchRequest, itemErrorText, sendBatch, writeOutcome } from './graph-batch.js'
 import type { HandlerContext, Observation, OperationHandler, StepOutcome, StepTarget } from './handler.js'
 
 /** Reference §1.4: reading managed devices. */
@@ -76,25 +76,14 @@ async function send(
   })
   const out = new Map<number, StepOutcome>()
   for (const t of targets) {
-    const r = results.get(String(t.stepId)) ?? { status: 0, body: null }
-    const detail = itemErrorText(r.body)
-    if (r.status >= 200 && r.status < 300)
-      out.set(t.stepId, { kind: 'done', after: { ...t.before, ...after } })
-    else if (r.status === 404) out.set(t.stepId, { kind: 'gone' })
-    else if (r.status === 403)
-      out.set(t.stepId, {
-        kind: 'failed',
-        reason: `403 Forbidden${detail}: the application needs ${permission} (admin consent).`,
-        status: 403,
-      })
-    else if (r.status === 0)
-      out.set(t.stepId, {
-        kind: 'failed',
-        reason:
-          'the batch answer did not include this item; run offboard act --resume to check and retry it.',
-        status: null,
-      })
-    else out.set(t.stepId, { kind: 'failed', reason: `HTTP ${r.status}${detail}`, status: r.status })
+    out.set(
+      t.stepId,
+      writeOutcome(
+        results.get(String(t.stepId)),
+        { ...t.before, ...after },
+        (detail) => `403 Forbidden${detail}: the application needs ${permission} (admin consent).`,
+      ),
+    )
   }
   return out
 }

@@ -70,14 +70,21 @@ export interface ActivitySummary {
   newest: Observation | null
 }
 
+/** The most recent observation with a known timestamp, or null. */
+export function newestObservation(observations: Observation[]): Observation | null {
+  let newest: Observation | null = null
+  for (const o of observations) if (o.ms !== null && (newest === null || o.ms > newest.ms!)) newest = o
+  return newest
+}
+
 export function summarize(observations: Observation[], now: number, windowDays: number): ActivitySummary {
   const s: ActivitySummary = { active: [], stale: [], unknown: [], newest: null }
   for (const o of observations) {
     if (o.ms === null) s.unknown.push(o)
     else if (isActive(o, now, windowDays)) s.active.push(o)
     else s.stale.push(o)
-    if (o.ms !== null && (s.newest === null || o.ms > s.newest.ms!)) s.newest = o
   }
+  s.newest = newestObservation(observations)
   return s
 }
 

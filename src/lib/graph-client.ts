@@ -301,8 +301,8 @@ export class ApiClient {
   }
 }
 
-/** ": <code>: <message>" from a Graph or Defender error body, or "". */
-function errorText(body: unknown): string {
+/** ": <code>: <message>" from a Graph or Defender error body (also inside a `$batch` item), or "". */
+export function errorText(body: unknown): string {
   const err = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error
   if (!err || typeof err !== 'object') return ''
   const parts = [err.code, err.message].filter((p) => typeof p === 'string' && p !== '')

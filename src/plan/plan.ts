@@ -14,6 +14,7 @@ import type {
 } from '../domain/device.js'
 import type { Category } from '../domain/report.js'
 import { daysBetween } from '../domain/time.js'
+import { newestObservation, observeView } from '../evaluate/activity.js'
 import { autopilotSteps } from './steps/autopilot.js'
 import { defenderStep } from './steps/defender.js'
 import { entraStep } from './steps/entra.js'
@@ -58,15 +59,8 @@ export function buildPlan(view: DeviceView, targets: ReadonlySet<AnyRecord>, opt
   return drafts.map((d, i) => ({ step: i + 1, ...d }))
 }
 
-/** Days since any record of the device was last seen; null when nothing is known. */
+/** Days since any record of the device was last seen (as the rules observe it); null when nothing is known. */
 function lastActivityDays(view: DeviceView, now: number): number | null {
-  let newest: number | null = null
-  const consider = (ms: number | null) => {
-    if (ms !== null && (newest === null || ms > newest)) newest = ms
-  }
-  for (const r of view.entra) consider(r.approximateLastSignInDateTime)
-  for (const r of view.intune) consider(r.lastSyncDateTime)
-  for (const r of view.defender) consider(r.lastSeen)
-  for (const r of view.autopilot) consider(r.lastContactedDateTime)
-  return newest === null ? null : daysBetween(newest, now)
+  const newest = newestObservation(observeView(view))
+  return newest === null ? null : daysBetween(newest.ms!, now)
 }
