@@ -28,6 +28,14 @@ export type StepOutcome =
   | { kind: 'gone' }
   | { kind: 'failed'; reason: string; status: number | null }
 
+/** What offboard's own store knows about a target, for steps whose safety depends on history (Entra delete). */
+export interface ActHistory {
+  /** When an act of offboard disabled this Entra object (the latest done, not undone, disable step), or null. */
+  disabledAt(entraObjectId: string): Promise<Date | null>
+  /** When `offboard keys export` saved this Entra object's BitLocker recovery keys to a file, or null. */
+  keysExportedAt(entraObjectId: string): Promise<Date | null>
+}
+
 /** The clients a handler may use: every call goes through the one HTTP client (retries, Retry-After, limits). */
 export interface HandlerContext {
   graph: ApiClient
@@ -35,6 +43,12 @@ export interface HandlerContext {
   defender?: ApiClient
   /** Waits, for inner Retry-After; injectable so tests need not sleep long. */
   sleep?: (ms: number) => Promise<void>
+  /** The time of the act, epoch ms (default Date.now): grace periods are measured against it. */
+  now?: () => number
+  /** offboard's own records of earlier acts and exports. */
+  history?: ActHistory
+  /** The admin acknowledged (`--keys-exported`) that recovery keys were saved outside offboard. */
+  keysExportedAcknowledged?: boolean
 }
 
 export interface OperationHandler {
