@@ -18,6 +18,7 @@ import type { ApiClient } from '../lib/graph-client.js'
 import { RateLimiter } from '../lib/rate-limiter.js'
 import type { ActionStepsTable } from '../store/schema.js'
 import type { Store } from '../store/store.js'
+import { autopilotDeleteHandler, autopilotUnassignHandler } from './autopilot.js'
 import { defenderOffboardHandler } from './defender-offboard.js'
 import { ENTRA_WRITE_LIMITS, entraDisableHandler } from './entra-disable.js'
 import {
@@ -35,6 +36,12 @@ import { intuneDeleteHandler, intuneRetireHandler } from './intune-device.js'
 /** decisions.md, "Brakes": per-run caps on destructive steps and on the share of the fleet touched. */
 export const DEFAULT_MAX_ACTIONS = 100
 export const DEFAULT_MAX_SHARE = 0.1
+/**
+ * Intune's daily tenant limits (reference §1.4), counted over the last 24 hours. They are cumulative across the
+ * portal, bulk actions and Graph; offboard sees only its own, so the rest of the day's budget may be smaller.
+ */
+export const INTUNE_DAILY_CAPS: Readonly<Record<string, number>> = { delete: 1_000, retire: 1_000, wipe: 500 }
+const DAY_MS = 86_400_000
 
 export type StepState = 'planned' | 'sent' | 'done' | 'failed' | 'skipped' | 'undone'
 
@@ -59,6 +66,8 @@ export interface PlanStep {
   change: string | null
   /** Why offboard does not run it, or a warning about running it. */
   note: string | null
+  /** What the admin must know before it runs (a delete that wipes, an unsupported platform): from the plan. */
+  warnings: string[]
 }
 
 export interface Brakes {
@@ -110,6 +119,8 @@ export type ActEvent =
   | { type: 'sent'; actId: string; stepIds: number[] }
   | { type: 'response'; actId: string; stepIds: number[] }
   | { type: 'finished'; actId: string; stepId: number; state: StepState; done: number; total: number }
+  /** Every step was sent; the act now follows the asynchronous work of `steps` done steps (Defender). */
+  | { type: 'following'; actId: string; steps: number }
 
 export interface ActContext {
   tenantId: string
@@ -148,21 +159,40 @@ export function defaultRegistry(): HandlerRegistry {
     entraDisableHandler({ writeLimiter: new RateLimiter({ windows: ENTRA_WRITE_LIMITS }) }),
     intuneDeleteHandler(),
     intuneRetireHandler(),
+    autopilotUnassignHandler(),
+    autopilotDeleteHandler(),
     defenderOffboardHandler(),
   ])
 }
 
 const TERMINAL: readonly StepState[] = ['done', 'failed', 'skipped', 'undone']
 
+/**
+ * The documented plan order across systems (decisions.md, "The plan"). An act runs every device's steps of one
+ * operation together (full `$batch`es) before the next operation, so each device's steps still run in plan order.
+ */
+const PLAN_ORDER = [
+  'intune:delete',
+  'intune:retire',
+  'intune:wipe',
+  'autopilot:unassignUser',
+  'autopilot:delete',
+  'entra:disable',
+  'entra:delete',
+  'defender:offboard',
+]
+const planRank = (s: { system: string; operation: string }): number => {
+  const i = PLAN_ORDER.indexOf(handlerKey(s.system, s.operation))
+  return i < 0 ? PLAN_ORDER.length : i
+}
+
 function registryOf(ctx: { registry?: HandlerRegistry | undefined }): HandlerRegistry {
   return ctx.registry ?? defaultRegistry()
 }
 
-/** The policy's name for an opt-in operation: Autopilot's delete is called "deregister" there. */
+/** The policy's name for an opt-in operation: Autopilot's two steps (unassign user, delete) are "deregister" there. */
 function optInKey(a: Pick<Action, 'system' | 'operation'>): string {
-  return a.system === 'autopilot' && a.operation === 'delete'
-    ? 'autopilot.deregister'
-    : `${a.system}.${a.operation}`
+  return a.system === 'autopilot' ? 'autopilot.deregister' : `${a.system}.${a.operation}`
 }
 
 function enabled(a: Action, optIn: readonly string[]): boolean {
@@ -235,11 +265,17 @@ export async function planAct(store: Store, opts: Omit<ActOptions, 'graph' | 'ac
         call: described?.call ?? (a.request ? `${a.request.method} ${a.request.path}` : null),
         change: described?.change ?? null,
         note: runs ? null : notRunNote(a, handler, optIn),
+        warnings: a.warnings,
       }
-      if (runs) steps.push({ ...step, position: steps.length + 1 })
+      if (runs) steps.push(step)
       else notRun.push({ ...step, position: notRun.length + 1 })
     }
   }
+  // Positions are the execution order: by operation in plan order, then by suggestion (a stable sort).
+  steps.sort((a, b) => planRank(a) - planRank(b))
+  steps.forEach((p, i) => {
+    p.position = i + 1
+  })
   const fleet = Math.max(1, run.counts?.devices ?? rows.length)
   const maxActions = opts.maxActions ?? DEFAULT_MAX_ACTIONS
   const maxShare = opts.maxShare ?? DEFAULT_MAX_SHARE
@@ -251,6 +287,7 @@ export async function planAct(store: Store, opts: Omit<ActOptions, 'graph' | 'ac
     exceeded.push(
       `${steps.length} of ${fleet} devices (${pct(share)}) exceed the cap of ${pct(maxShare)} of the fleet per run`,
     )
+  exceeded.push(...(await intuneDailyCapsExceeded(store, opts.tenantId, steps)))
   return {
     tenantId: opts.tenantId,
     runId: run.id,
@@ -259,6 +296,38 @@ export async function planAct(store: Store, opts: Omit<ActOptions, 'graph' | 'ac
     notRun,
     brakes: { actions: steps.length, maxActions, fleet, share, maxShare, exceeded },
   }
+}
+
+/** A step's note with the plan's warnings (a delete that wipes) after it, so the dry run shows them next to the call. */
+const withWarnings = (note: string, warnings: readonly string[]): string =>
+  warnings.length ? `${note}. Warning: ${warnings.join(' ')}` : note
+
+/** Intune operations of this act that would pass a daily tenant cap, given what offboard did in the last 24 hours. */
+async function intuneDailyCapsExceeded(
+  store: Store,
+  tenantId: string,
+  steps: readonly PlanStep[],
+): Promise<string[]> {
+  const out: string[] = []
+  for (const [operation, cap] of Object.entries(INTUNE_DAILY_CAPS)) {
+    const planned = steps.filter((p) => p.system === 'intune' && p.operation === operation).length
+    if (planned === 0) continue
+    const row = await store.db
+      .selectFrom('action_steps')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('tenant_id', '=', tenantId)
+      .where('system', '=', 'intune')
+      .where('operation', '=', operation)
+      .where('state', 'in', ['sent', 'done'])
+      .where('updated_at', '>', new Date(store.clock().getTime() - DAY_MS))
+      .executeTakeFirst()
+    const already = Number(row?.n ?? 0)
+    if (already + planned > cap)
+      out.push(
+        `${planned} Intune ${operation}s (plus ${already} by offboard in the last 24 hours) pass Intune's daily tenant limit of ${cap.toLocaleString('en-US')} ${operation}s, which also counts the portal and bulk actions`,
+      )
+  }
+  return out
 }
 
 const pct = (x: number) => `${Math.round(x * 1000) / 10} %`
@@ -296,7 +365,7 @@ export async function dryRunAct(store: Store, opts: ActOptions): Promise<ActResu
           ...base,
           ...rest,
           state: d.warning ? 'wouldFail' : 'wouldRun',
-          note: d.warning ?? `${d.call}: ${d.change}`,
+          note: d.warning ?? withWarnings(`${d.call}: ${d.change}`, p.warnings),
           before: o.state,
         })
       }
@@ -337,7 +406,9 @@ export async function startAct(store: Store, opts: ActOptions): Promise<ActResul
     })
     throw new BrakeError(
       plan.brakes,
-      'Narrow the selection (--suggestion, --category), or raise the caps explicitly with --max-actions N and --max-share P.',
+      plan.brakes.exceeded.some((e) => e.includes('daily tenant limit'))
+        ? "Narrow the selection (--suggestion, --category): Intune's daily limits are the service's own (raised only by Microsoft support); act on the rest tomorrow."
+        : 'Narrow the selection (--suggestion, --category), or raise the caps explicitly with --max-actions N and --max-share P.',
     )
   }
   const actId = randomUUID()
@@ -508,8 +579,12 @@ async function executeAct(
         kind: 'error',
         reason: 'no answer when reading the target',
       }
-      if (o.kind === 'gone') await finish(row, 'skipped', { error: 'already gone (404)' })
-      else if (o.kind === 'error') await finish(row, 'failed', { error: o.reason })
+      if (o.kind === 'gone') {
+        // A delete sent before a crash that took effect leaves a 404 behind: that is this act's work, done.
+        if (row.state === 'sent' && group.handler.removesTarget)
+          await finish(row, 'done', { after: { deleted: true } })
+        else await finish(row, 'skipped', { error: 'already gone (404)' })
+      } else if (o.kind === 'error') await finish(row, 'failed', { error: o.reason })
       else if (o.alreadyApplied) {
         // A `sent` step whose call took effect before a crash is ours and done; a `planned` one was done by someone else.
         if (row.state === 'sent') await finish(row, 'done', { after: o.state })
@@ -551,6 +626,7 @@ async function executeAct(
       else await finish(r, 'failed', { before, error: out.reason })
     }
   }
+  await followUp(store, actId, ctx, registry, hctx)
   const rows = await stepsOf(store, actId)
   const steps = rows.map(toStepResult)
   const counts = countStates(steps)
@@ -579,6 +655,66 @@ async function executeAct(
     notRun,
     brakes: brakes ?? { actions: total, maxActions: 0, fleet: 0, share: 0, maxShare: 0, exceeded: [] },
     counts,
+  }
+}
+
+/**
+ * Follows the asynchronous work of done steps (Defender MachineActions) until it ends or the handler stops waiting;
+ * a failed end fails the step, and every result is recorded. Runs again on --resume for what is still underway.
+ */
+async function followUp(
+  store: Store,
+  actId: string,
+  ctx: ActContext,
+  registry: HandlerRegistry,
+  hctx: HandlerContext,
+): Promise<void> {
+  const done = (await stepsOf(store, actId)).filter((r) => r.state === 'done')
+  const groups = new Map<OperationHandler, StepRow[]>()
+  for (const row of done) {
+    const handler = registry.get(row.system, row.operation)
+    if (!handler?.follow) continue
+    groups.set(handler, [...(groups.get(handler) ?? []), row])
+  }
+  for (const [handler, rows] of groups) {
+    await ctx.onEvent?.({ type: 'following', actId, steps: rows.length })
+    const results = await handler.follow!(
+      hctx,
+      rows.map((r) => ({ ...targetOf(r), after: (r.after ?? {}) as Record<string, unknown> })),
+    )
+    for (const row of rows) {
+      const r = results.get(row.id)
+      if (!r) continue
+      const state: StepState = r.kind === 'failed' ? 'failed' : 'done'
+      const note = r.kind === 'succeeded' ? null : r.reason
+      await store.db.transaction().execute(async (tx) => {
+        await tx
+          .updateTable('action_steps')
+          .set({ state, after: JSON.stringify(r.after), error: note, updated_at: store.clock() })
+          .where('id', '=', row.id)
+          .execute()
+        await recordDeviceAction(
+          { ...store, db: tx },
+          {
+            actor: ctx.actor,
+            tenantId: row.tenant_id,
+            system: row.system,
+            operation: `${row.operation}.result`,
+            target: row.target,
+            before: row.after ?? null,
+            after: {
+              state,
+              step: row.id,
+              act: actId,
+              result: r.kind,
+              value: r.after,
+              ...(note ? { note } : {}),
+            },
+            result: r.kind === 'failed' ? 'failed' : 'ok',
+          },
+        )
+      })
+    }
   }
 }
 

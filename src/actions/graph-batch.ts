@@ -46,6 +46,8 @@ export async function sendBatch(
       const res = await graph.request<{ responses?: unknown }>('POST', '/$batch', {
         source: 'entra',
         permission: opts.permission,
+        // A batch of writes must not reach Graph twice: after an unclear failure the executor re-reads instead.
+        once: pending.some((r) => r.method !== 'GET'),
         body: {
           requests: pending.map((r) => ({
             id: r.id,

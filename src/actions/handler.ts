@@ -51,6 +51,13 @@ export interface HandlerContext {
   keysExportedAcknowledged?: boolean
 }
 
+/** The end of asynchronous work a done step started (a Defender MachineAction). */
+export type FollowResult =
+  | { kind: 'succeeded'; after: Record<string, unknown> }
+  | { kind: 'failed'; after: Record<string, unknown>; reason: string }
+  /** Still underway when the act stopped following it. */
+  | { kind: 'pending'; after: Record<string, unknown>; reason: string }
+
 export interface OperationHandler {
   readonly system: ActionSystem
   readonly operation: ActionOperation
@@ -66,6 +73,16 @@ export interface OperationHandler {
     ctx: HandlerContext,
     targets: readonly (StepTarget & { before: Record<string, unknown> })[],
   ): Promise<Map<number, StepOutcome>>
+  /** A 404 after this step was sent means it took effect (deletes): on resume such a step is done, not skipped. */
+  readonly removesTarget?: boolean
+  /**
+   * Follows asynchronous work that done steps started until it ends or the handler's own bounded wait runs out;
+   * one result per step whose state it learned.
+   */
+  follow?(
+    ctx: HandlerContext,
+    steps: readonly (StepTarget & { after: Record<string, unknown> })[],
+  ): Promise<Map<number, FollowResult>>
   /** Reverses a done step when the record is still as this operation left it; absent for irreversible operations. */
   undo?(ctx: HandlerContext, target: StepTarget): Promise<StepOutcome | { kind: 'notNeeded'; reason: string }>
 }

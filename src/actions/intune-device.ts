@@ -99,6 +99,7 @@ export function intuneDeleteHandler(): OperationHandler {
   return {
     system: 'intune',
     operation: 'delete',
+    removesTarget: true,
     describe: (t) => ({
       call: `DELETE ${devicePath(t.target)} (in $batch)`,
       change: 'the Intune record is removed (cannot be undone)',

@@ -12,11 +12,13 @@ import type { OptInOperation } from '../domain/policy.js'
 import { Report } from '../domain/report.js'
 import { LoopbackClientCredentials } from '../lib/loopback-credentials.js'
 import { type Simulator, startSimulator } from '../simulator/index.js'
-import { machine, managedDevice } from '../simulator/test-support.js'
+import { autopilotIdentity, machine, managedDevice } from '../simulator/test-support.js'
+import type { SimulatorOptions } from '../simulator/types.js'
 import type { Store } from '../store/store.js'
 import { testBackends } from '../store/test-backends.js'
-import { MANUAL_OFFBOARD } from './defender-offboard.js'
-import { startAct } from './executor.js'
+import { autopilotDeleteHandler, autopilotUnassignHandler } from './autopilot.js'
+import { defenderOffboardHandler, MANUAL_OFFBOARD } from './defender-offboard.js'
+import { type ActOptions, defaultRegistry, startAct } from './executor.js'
 import { ACTOR, planFor, simulatorData, TENANT } from './test-support.js'
 
 const noSleep = async () => {}
@@ -39,13 +41,47 @@ function offboardStep(n: number): Action {
   }
 }
 
+/** The Autopilot deregistration steps a plan carries for device `n` (opt-in, reference §6.3). */
+function autopilotSteps(n: number): Action[] {
+  const id = String(autopilotIdentity(n).id)
+  const base = { targetName: `SN${n}`, automation: 'optIn' as const, prerequisites: [], warnings: [] }
+  return [
+    {
+      ...base,
+      step: 2,
+      system: 'autopilot',
+      operation: 'unassignUser',
+      target: id,
+      instructions: 'Unassign the user.',
+      request: {
+        api: 'graph',
+        method: 'POST',
+        path: `/deviceManagement/windowsAutopilotDeviceIdentities/${id}/unassignUserFromDevice`,
+      },
+    },
+    {
+      ...base,
+      step: 3,
+      system: 'autopilot',
+      operation: 'delete',
+      target: id,
+      instructions: 'Delete the Autopilot identity.',
+      request: {
+        api: 'graph',
+        method: 'DELETE',
+        path: `/deviceManagement/windowsAutopilotDeviceIdentities/${id}`,
+      },
+    },
+  ]
+}
+
 /** A completed run whose suggestions carry the given plans (device n: {@link planFor} plus its offboard step). */
 async function seed(store: Store, devices: readonly number[]): Promise<void> {
   await addUser(store, ACTOR, ACTOR, 'admin')
   const base = fakeReport(TENANT, [])
   const suggestions = devices.map((n) => ({
     ...fakeSuggestion({ device: n, category: 'stale' }),
-    actions: [...planFor(n), offboardStep(n)],
+    actions: [...planFor(n), ...autopilotSteps(n), offboardStep(n)],
   }))
   const report = Report.parse({
     ...base,
@@ -72,14 +108,19 @@ describe.each(testBackends())('opt-in operations ($name)', (backend) => {
     devices: readonly number[],
     machines: Record<number, Record<string, unknown>> = {},
     intune: Record<number, Record<string, unknown>> = {},
+    simOptions: Partial<SimulatorOptions> = {},
   ) {
     const store = await backend.create()
     await seed(store, devices)
     const sim = await startSimulator({
+      // MachineActions end at once unless a test follows them over time.
+      machineActionDelayMs: 0,
+      ...simOptions,
       data: {
         ...simulatorData(devices.length),
         managedDevices: devices.map((n) => managedDevice(n, intune[n] ?? {})),
         machines: devices.map((n) => machine(n, machines[n] ?? {})),
+        windowsAutopilotDeviceIdentities: devices.map((n) => autopilotIdentity(n)),
       },
     })
     sims.push(sim)
@@ -93,7 +134,7 @@ describe.each(testBackends())('opt-in operations ($name)', (backend) => {
       baseBackoffMs: 5,
       maxAttempts: 8,
     })
-    const act = (optIn: OptInOperation[]) =>
+    const act = (optIn: OptInOperation[], extra: Partial<ActOptions> = {}) =>
       startAct(store, {
         tenantId: TENANT,
         actor: ACTOR,
@@ -102,6 +143,7 @@ describe.each(testBackends())('opt-in operations ($name)', (backend) => {
         sleep: noSleep,
         selection: { all: true },
         policy: { optIn },
+        ...extra,
       })
     const writes = () => sim.calls().filter((c) => WRITES.has(c.method) && !c.path.endsWith('/$batch'))
     return { sim, act, writes }
@@ -133,21 +175,130 @@ describe.each(testBackends())('opt-in operations ($name)', (backend) => {
     )
   })
 
-  it('defender.offboard POSTs once per machine with a Comment; a non-Windows machine fails with the manual way', async () => {
+  it('defender.offboard POSTs once per supported machine with a Comment; a Linux machine gets the manual way, no call', async () => {
     const { act, writes } = await setUp([1, 2], { 2: { osPlatform: 'Linux' } })
     const result = await act(['defender.offboard'])
     const posts = writes().filter((c) => c.path.endsWith('/offboard'))
-    expect(posts.map((c) => c.path).sort()).toEqual(
-      [1, 2].map((n) => `/api/machines/${machineId(n)}/offboard`),
-    )
+    expect(posts.map((c) => c.path)).toEqual([`/api/machines/${machineId(1)}/offboard`])
     for (const p of posts) expect((p.body as { Comment?: unknown }).Comment).toEqual(expect.any(String))
     const done = result.steps.find((s) => s.target === machineId(1))!
     expect(done.state).toBe('done')
-    expect((done.after as { machineActionId?: unknown }).machineActionId).toEqual(expect.any(String))
+    expect(done.after).toMatchObject({
+      machineActionId: expect.any(String),
+      machineActionStatus: 'Succeeded',
+    })
     const failed = result.steps.find((s) => s.target === machineId(2))!
     expect(failed.state).toBe('failed')
-    expect(failed.note).toContain('OsPlatformNotSupported')
+    expect(failed.note).toContain('cannot offboard a Linux machine')
     expect(failed.note).toContain(MANUAL_OFFBOARD)
+  })
+
+  it('follows each MachineAction until it ends: Succeeded stays done, Failed fails the step with the reason', async () => {
+    const { act, sim } = await setUp(
+      [1, 2],
+      {},
+      {},
+      { machineActionDelayMs: 150, failingMachines: [machineId(2)] },
+    )
+    const registry = defaultRegistry()
+    registry.register(defenderOffboardHandler({ pollMs: 50, followMs: 10_000 }))
+    const result = await act(['defender.offboard'], {
+      registry,
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    })
+    const ok = result.steps.find((s) => s.target === machineId(1))!
+    expect(ok.state).toBe('done')
+    expect(ok.after).toMatchObject({ machineActionStatus: 'Succeeded' })
+    const bad = result.steps.find((s) => s.target === machineId(2))!
+    expect(bad.state).toBe('failed')
+    expect(bad.note).toContain('ended Failed')
+    // The follow-up listed the actions (several rounds while Pending), and never asked a machine twice.
+    const lists = sim.requests().filter((c) => c.method === 'GET' && c.path === '/api/machineactions')
+    expect(lists.length).toBeGreaterThan(2)
+    expect(sim.calls().filter((c) => c.path.endsWith('/offboard'))).toHaveLength(2)
+  })
+
+  it('stops following at its bounded wait and says the action is still underway', async () => {
+    const { act } = await setUp([1], {}, {}, { machineActionDelayMs: 60_000 })
+    const registry = defaultRegistry()
+    registry.register(defenderOffboardHandler({ pollMs: 20, followMs: 100 }))
+    const result = await act(['defender.offboard'], {
+      registry,
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    })
+    const step = result.steps.find((s) => s.system === 'defender')!
+    expect(step.state).toBe('done')
+    expect(step.after).toMatchObject({ machineActionStatus: 'Pending' })
+    expect(step.note).toContain('still Pending')
+  })
+
+  const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+  function autopilotRegistry(wait: { intuneWaitMs: number; deregisterWaitMs?: number }) {
+    const registry = defaultRegistry()
+    registry.register(autopilotUnassignHandler({ pollMs: 40, ...wait }))
+    registry.register(autopilotDeleteHandler({ pollMs: 40, ...wait }))
+    return registry
+  }
+
+  it('autopilot.deregister waits for the Intune delete to settle, then unassigns and deletes, before the Entra disable', async () => {
+    const { act, sim, writes } = await setUp([1, 2], {}, {}, { intuneDeleteDelayMs: 200 })
+    const result = await act(['intune.delete', 'autopilot.deregister'], {
+      registry: autopilotRegistry({ intuneWaitMs: 5_000 }),
+      sleep: realSleep,
+    })
+    expect(result.counts).toEqual({ done: 8 })
+    for (const n of [1, 2]) {
+      const ap = String(autopilotIdentity(n).id)
+      const seqOf = (method: string, end: string) =>
+        writes().find((c) => c.method === method && c.path.endsWith(end))?.seq ?? Number.NaN
+      const order = [
+        seqOf('DELETE', String(managedDevice(n).id)),
+        seqOf('POST', `${ap}/unassignUserFromDevice`),
+        seqOf('DELETE', ap),
+        seqOf('PATCH', planFor(n)[1]!.target),
+      ]
+      expect(order.every(Number.isFinite)).toBe(true)
+      expect([...order].sort((a, b) => a - b)).toEqual(order)
+    }
+    // The Autopilot steps were not sent while Intune still listed the records as deletePending.
+    const intuneGone = Math.max(
+      ...writes()
+        .filter((c) => c.path.includes('managedDevices'))
+        .map((c) => Date.parse(c.at)),
+    )
+    const firstUnassign = writes().find((c) => c.path.endsWith('/unassignUserFromDevice'))!
+    expect(Date.parse(firstUnassign.at) - intuneGone).toBeGreaterThanOrEqual(150)
+    expect(sim.data().windowsAutopilotDeviceIdentities).toEqual([])
+  })
+
+  it('autopilot.deregister refuses, after a bounded wait, while the Intune record is still there; the device waits', async () => {
+    const { act, writes } = await setUp([1])
+    const result = await act(['autopilot.deregister'], {
+      registry: autopilotRegistry({ intuneWaitMs: 120 }),
+      sleep: realSleep,
+    })
+    const unassign = result.steps.find((s) => s.operation === 'unassignUser')!
+    expect(unassign.state).toBe('failed')
+    expect(unassign.note).toContain('still in Intune')
+    expect(unassign.note).toContain('§6.3')
+    expect(result.steps.filter((s) => s.suggestionId === unassign.suggestionId).map((s) => s.state)).toEqual([
+      'failed',
+      'skipped',
+      'skipped',
+    ])
+    expect(writes()).toEqual([])
+  })
+
+  it('follows an asynchronous deregistration until the identity is gone', async () => {
+    const { act, sim } = await setUp([1], {}, {}, { autopilotDeleteDelayMs: 150 })
+    const result = await act(['intune.delete', 'autopilot.deregister'], {
+      registry: autopilotRegistry({ intuneWaitMs: 2_000, deregisterWaitMs: 5_000 }),
+      sleep: realSleep,
+    })
+    const del = result.steps.find((s) => s.system === 'autopilot' && s.operation === 'delete')!
+    expect(del.state).toBe('done')
+    expect(del.after).toMatchObject({ deregistration: 'complete' })
+    expect(sim.data().windowsAutopilotDeviceIdentities).toEqual([])
   })
 
   it('a later step of a device whose earlier step failed is not run', async () => {

@@ -52,7 +52,19 @@ export interface RequestOptions {
   permission: string
   /** Statuses that are answers, not errors (e.g. 404 on a delete of something already gone). */
   accept?: number[]
+  /**
+   * The request changes something and must not reach the service twice (a `$batch` of writes, a Defender offboard):
+   * it is sent again only after answers that say it was not processed (429, or 401 before a token refresh). After a
+   * network error, a cut-short body or a 5xx its effect is unknown, and {@link UncertainOutcomeError} says so.
+   */
+  once?: boolean
 }
+
+/**
+ * A write whose effect is unknown: the connection failed or the service answered 5xx after the request left. The
+ * caller re-reads the targets (offboard act --resume does) rather than sending it again blindly.
+ */
+export class UncertainOutcomeError extends SourceError {}
 
 /** Statuses worth another attempt: throttled or temporarily unavailable (reference §4.6, §5). */
 const RETRYABLE = new Set([429, 500, 502, 503, 504])
@@ -135,6 +147,7 @@ export class ApiClient {
       } catch (err) {
         if (err instanceof SourceError) throw err
         lastProblem = describeNetworkError(err)
+        if (options.once) throw this.uncertain(endpoint, options, lastProblem)
         this.opts.log?.debug({
           event: 'graphClient.request.networkError',
           requestId,
@@ -163,6 +176,7 @@ export class ApiClient {
       } catch {
         // A 2xx with a body cut short is a transport fault, not an answer: try again.
         lastProblem = `the response body was not complete JSON (${text.length} bytes received)`
+        if (options.once) throw this.uncertain(endpoint, options, lastProblem)
         if (attempt < this.maxAttempts) await this.sleep(this.backoff(attempt))
         continue
       }
@@ -175,6 +189,7 @@ export class ApiClient {
       }
       if (RETRYABLE.has(response.status)) {
         lastProblem = `HTTP ${response.status}${errorText(body)}`
+        if (options.once && response.status !== 429) throw this.uncertain(endpoint, options, lastProblem)
         if (attempt === this.maxAttempts) break
         const wait = this.retryDelay(response, attempt)
         if (wait === null) break
@@ -248,6 +263,16 @@ export class ApiClient {
         url = u.toString()
       } else url = null
     }
+  }
+
+  private uncertain(endpoint: string, options: RequestOptions, problem: string): UncertainOutcomeError {
+    return new UncertainOutcomeError(
+      `${this.opts.name} did not answer ${endpoint} clearly (${problem}); the change may or may not have been made, so it was not sent again.`,
+      options.source,
+      endpoint,
+      null,
+      'Run offboard act --resume: it re-reads each target and sends only what did not take effect.',
+    )
   }
 
   private retryDelay(response: Response, attempt: number): number | null {

@@ -79,7 +79,7 @@ function patchDevice(ctx: RouteContext): SimResponse {
 function deleteManagedDevice(ctx: RouteContext): SimResponse {
   const found = findOr404(ctx, INTUNE)
   if (!found.ok) return found.response
-  ctx.sim.state.collections.managedDevices.remove(ctx.params.id!)
+  ctx.sim.state.deleteManagedDevice(ctx.params.id!)
   return noContent()
 }
 

@@ -107,6 +107,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     clock,
     autopilotDeleteDelayMs: opts.autopilotDeleteDelayMs ?? 0,
     machineActionDelayMs: opts.machineActionDelayMs ?? DEFAULT_MACHINE_ACTION_DELAY_MS,
+    failingMachines: new Set((opts.failingMachines ?? []).map((m) => m.toLowerCase())),
+    intuneDeleteDelayMs: opts.intuneDeleteDelayMs ?? 0,
   })
   const issuer = new TokenIssuer(tenantId, clock)
   const faults = new FaultInjector(opts.faults ?? {})

@@ -104,6 +104,8 @@ export interface StateOptions {
   clock: () => number
   autopilotDeleteDelayMs: number
   machineActionDelayMs: number
+  failingMachines?: ReadonlySet<string>
+  intuneDeleteDelayMs?: number
 }
 
 /** Everything that changes while the simulator runs. Time-based effects settle lazily on every request (`settle`). */
@@ -113,6 +115,8 @@ export class SimState {
   private readonly pendingActions: PendingAction[] = []
   /** Autopilot identities being deregistered: id → when they disappear. */
   private readonly pendingAutopilotDeletes = new Map<string, number>()
+  /** Intune records being deleted: id → when they disappear. */
+  private readonly pendingIntuneDeletes = new Map<string, number>()
   private readonly callLog: RecordedCall[] = []
   private readonly requestLog: RequestLogEntry[] = []
   private readonly meta: SimulatorData['meta']
@@ -138,6 +142,12 @@ export class SimState {
   /** Applies every asynchronous effect whose time has come. */
   settle(): void {
     const now = this.now()
+    for (const [id, dueAt] of this.pendingIntuneDeletes) {
+      if (dueAt <= now) {
+        this.collections.managedDevices.remove(id)
+        this.pendingIntuneDeletes.delete(id)
+      }
+    }
     for (const [id, dueAt] of this.pendingAutopilotDeletes) {
       if (dueAt <= now) {
         this.collections.windowsAutopilotDeviceIdentities.remove(id)
@@ -150,15 +160,29 @@ export class SimState {
         i++
         continue
       }
-      p.action.status = 'Succeeded'
+      const fails = this.opts.failingMachines?.has(p.action.machineId.toLowerCase()) ?? false
+      p.action.status = fails ? 'Failed' : 'Succeeded'
       p.action.lastUpdateDateTimeUtc = new Date(p.dueAt).toISOString()
       const machine = this.collections.machines.get(p.action.machineId)
-      if (machine) {
+      if (machine && !fails) {
         machine.onboardingStatus = 'Offboarded'
         machine.healthStatus = 'Inactive'
       }
       this.pendingActions.splice(i, 1)
     }
+  }
+
+  /** Deletes a managed device; with a delay it stays listed as `deletePending` until the delay has passed. */
+  deleteManagedDevice(id: string): void {
+    const delay = this.opts.intuneDeleteDelayMs ?? 0
+    if (delay <= 0) {
+      this.collections.managedDevices.remove(id)
+      return
+    }
+    const rec = this.collections.managedDevices.get(id)
+    if (rec) rec.managementState = 'deletePending'
+    if (!this.pendingIntuneDeletes.has(id.toLowerCase()))
+      this.pendingIntuneDeletes.set(id.toLowerCase(), this.now() + delay)
   }
 
   /** Starts deregistering an Autopilot identity (reference §6.3: "deregistration is asynchronous"). */

@@ -50,6 +50,13 @@ export interface SimulatorOptions {
   autopilotDeleteDelayMs?: number
   /** An Offboard MachineAction goes Pending → Succeeded after this (default 1000). */
   machineActionDelayMs?: number
+  /** Machines whose Offboard actions end `Failed` instead of `Succeeded` (the MachineAction follow-up's bad path). */
+  failingMachines?: string[]
+  /**
+   * Intune deletes settle after this long (default 0: at once); until then the record stays listed as
+   * `deletePending`, as Intune shows a device whose removal is underway.
+   */
+  intuneDeleteDelayMs?: number
 }
 
 export interface SimulatorData {
