@@ -130,6 +130,8 @@ export interface ActContext {
   defender?: ApiClient
   registry?: HandlerRegistry
   sleep?: (ms: number) => Promise<void>
+  /** The act's clock, epoch ms (default Date.now): bounded waits and grace periods are measured with it. */
+  now?: () => number
   /** Called after each durable write; an exception here stops the act where it is, as a crash would. */
   onEvent?: (e: ActEvent) => void | Promise<void>
 }
@@ -485,6 +487,7 @@ function handlerContext(ctx: ActContext): HandlerContext {
     graph: ctx.graph,
     ...(ctx.defender ? { defender: ctx.defender } : {}),
     ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
+    ...(ctx.now ? { now: ctx.now } : {}),
   }
 }
 

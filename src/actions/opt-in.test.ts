@@ -10,7 +10,9 @@ import { clientsFor } from '../cli/tenant.js'
 import type { Action } from '../domain/action.js'
 import type { OptInOperation } from '../domain/policy.js'
 import { Report } from '../domain/report.js'
+import { ApiClient } from '../lib/graph-client.js'
 import { LoopbackClientCredentials } from '../lib/loopback-credentials.js'
+import { RateLimiter } from '../lib/rate-limiter.js'
 import { type Simulator, startSimulator } from '../simulator/index.js'
 import { autopilotIdentity, machine, managedDevice } from '../simulator/test-support.js'
 import type { SimulatorOptions } from '../simulator/types.js'
@@ -18,7 +20,7 @@ import type { Store } from '../store/store.js'
 import { testBackends } from '../store/test-backends.js'
 import { autopilotDeleteHandler, autopilotUnassignHandler } from './autopilot.js'
 import { defenderOffboardHandler, MANUAL_OFFBOARD } from './defender-offboard.js'
-import { type ActOptions, defaultRegistry, startAct } from './executor.js'
+import { type ActOptions, BrakeError, defaultRegistry, startAct } from './executor.js'
 import { ACTOR, planFor, simulatorData, TENANT } from './test-support.js'
 
 const noSleep = async () => {}
@@ -39,6 +41,11 @@ function offboardStep(n: number): Action {
     warnings: [],
     request: { api: 'defender', method: 'POST', path: `/api/machines/${machineId(n)}/offboard` },
   }
+}
+
+async function firstSuggestion(store: Store): Promise<string | undefined> {
+  const row = await store.db.selectFrom('suggestions').select('id').orderBy('position').executeTakeFirst()
+  return row?.id
 }
 
 /** The Autopilot deregistration steps a plan carries for device `n` (opt-in, reference §6.3). */
@@ -146,7 +153,7 @@ describe.each(testBackends())('opt-in operations ($name)', (backend) => {
         ...extra,
       })
     const writes = () => sim.calls().filter((c) => WRITES.has(c.method) && !c.path.endsWith('/$batch'))
-    return { sim, act, writes }
+    return { sim, act, writes, store }
   }
 
   it('with intune.delete enabled the Intune DELETE is made once, and the Entra disable still runs after it', async () => {
@@ -300,6 +307,116 @@ describe.each(testBackends())('opt-in operations ($name)', (backend) => {
     expect(del.after).toMatchObject({ deregistration: 'complete' })
     expect(sim.data().windowsAutopilotDeviceIdentities).toEqual([])
   })
+
+  it("refuses, before any call, an act that would pass Intune's daily delete limit with offboard's own deletes of the day", async () => {
+    const { act, sim, store } = await setUp([1, 2])
+    const at = store.clock()
+    await store.db
+      .insertInto('acts')
+      .values({
+        id: 'earlier',
+        tenant_id: TENANT,
+        run_id: (await store.db.selectFrom('runs').select('id').executeTakeFirstOrThrow()).id,
+        actor: ACTOR,
+        status: 'completed',
+        selection: '{}',
+        options: '{}',
+        started_at: at,
+      })
+      .execute()
+    const earlier = Array.from({ length: 999 }, (_, i) => ({
+      act_id: 'earlier',
+      tenant_id: TENANT,
+      position: i + 1,
+      suggestion_id: 'sg-x',
+      system: 'intune',
+      operation: 'delete',
+      target: `old-${i}`,
+      target_name: null,
+      state: 'done',
+      created_at: at,
+      updated_at: at,
+    }))
+    await store.db.insertInto('action_steps').values(earlier).execute()
+    const err = await act(['intune.delete']).catch((e) => e)
+    expect(err).toBeInstanceOf(BrakeError)
+    expect(err.message).toContain(
+      "2 Intune deletes (plus 999 by offboard in the last 24 hours) pass Intune's daily tenant limit of 1,000",
+    )
+    expect(err.hint).toContain('Microsoft support')
+    expect(sim.calls()).toEqual([])
+    // One delete fits.
+    const one = await act(['intune.delete'], {
+      selection: { suggestionIds: [(await firstSuggestion(store))!] },
+    })
+    expect(one.counts.done).toBeGreaterThan(0)
+  })
+
+  it("never exceeds Defender's per-minute and per-hour limits at volume; every machine is offboarded exactly once", async () => {
+    // Scaled limits (10/min, 150/h) on both sides exercise the same sliding windows as 100/min and 1,500/h, on a
+    // virtual clock that the client's waits advance, so the simulator judges every call at the time it was made.
+    const limits = { perMinute: 10, perHour: 150 }
+    // Below 0xc1, whose machine id would equal device 1's (ids are hex padded with 'c').
+    const count = 190
+    let virtual = Date.parse('2026-11-01T00:00:00Z')
+    const clock = { now: () => virtual, sleep: async (ms: number) => void (virtual += ms) }
+    const devices = Array.from({ length: count }, (_, i) => i + 1)
+    const store = await backend.create()
+    await seed(store, devices)
+    const sim = await startSimulator({
+      clock: clock.now,
+      defenderLimits: limits,
+      machineActionDelayMs: 0,
+      data: { ...simulatorData(count), machines: devices.map((n) => machine(n)) },
+    })
+    sims.push(sim)
+    const tokens = new LoopbackClientCredentials(
+      sim.authorityHost,
+      sim.tenantId,
+      'offboard-sim',
+      'offboard-sim-secret',
+    )
+    const clients = clientsFor({ graph: sim.graphBaseUrl, defender: sim.defenderBaseUrl }, tokens, {
+      baseBackoffMs: 5,
+      maxAttempts: 8,
+    })
+    const defender = new ApiClient({
+      ...clients.defender.opts,
+      sleep: clock.sleep,
+      limiter: new RateLimiter({
+        windows: [
+          { limit: limits.perMinute, ms: 60_000 },
+          { limit: limits.perHour, ms: 3_600_000 },
+        ],
+        ...clock,
+      }),
+    })
+    const started = virtual
+    const result = await startAct(store, {
+      tenantId: TENANT,
+      actor: ACTOR,
+      graph: clients.graph,
+      defender,
+      ...clock,
+      selection: { all: true },
+      policy: { optIn: ['defender.offboard'] },
+      maxActions: 10_000,
+      maxShare: 1,
+    })
+    const defenderRequests = sim.requests().filter((r) => r.path.startsWith('/api/'))
+    expect(defenderRequests.filter((r) => r.status === 429)).toEqual([])
+    expect(defenderRequests.length).toBeGreaterThan(limits.perHour)
+    const calls = sim.calls().filter((c) => c.path.endsWith('/offboard'))
+    // Over hours of virtual time the app token expires: a 401 is not processed, and the client signs in again.
+    expect(new Set(calls.filter((c) => c.status >= 300).map((c) => c.status))).toEqual(new Set([401]))
+    const posts = calls.filter((c) => c.status < 300)
+    expect(new Set(posts.map((c) => c.path)).size).toBe(count)
+    expect(posts).toHaveLength(count)
+    expect(result.steps.filter((s) => s.system === 'defender' && s.state === 'done')).toHaveLength(count)
+    // The hour window was what paced the act: it cannot have finished sooner than the limit allows.
+    const hours = (virtual - started) / 3_600_000
+    expect(hours).toBeGreaterThanOrEqual(Math.floor(defenderRequests.length / limits.perHour) - 1)
+  }, 60_000)
 
   it('a later step of a device whose earlier step failed is not run', async () => {
     // A personal device's Intune record is never deleted (the plan retires those), so its Entra disable waits too.

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { SourceError } from './errors.js'
-import { ApiClient, type TokenProvider } from './graph-client.js'
+import { ApiClient, type TokenProvider, UncertainOutcomeError } from './graph-client.js'
 
 type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void
 let server: Server | undefined
@@ -108,6 +108,43 @@ describe('ApiClient', () => {
     expect(tokens.calls.map((t) => t.forceRefresh)).toEqual([false, true])
     expect(err.status).toBe(401)
     expect(err.hint).toMatch(/tenant id, client id/)
+  })
+
+  it('never sends a `once` write twice after an unclear failure (reset, 5xx, cut body), but does after a 429', async () => {
+    const faults: ((res: ServerResponse) => void)[] = [
+      (res) => res.socket?.destroy(),
+      (res) => json(res, 503, { error: { code: 'ServiceUnavailable', message: 'busy' } }),
+      (res) => {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end('{"responses": [')
+      },
+    ]
+    for (const fault of faults) {
+      let posts = 0
+      const base = await serve((_req, res) => {
+        posts++
+        fault(res)
+      })
+      const { c } = client(base)
+      const err = await c.request('POST', '/$batch', { ...OPTS, body: {}, once: true }).catch((e) => e)
+      expect(err).toBeInstanceOf(UncertainOutcomeError)
+      expect(String(err.message)).toContain('may or may not have been made')
+      expect(err.hint).toContain('--resume')
+      expect(posts).toBe(1)
+      await new Promise<void>((r) => server!.close(() => r()))
+      server = undefined
+    }
+    let posts = 0
+    const base = await serve((_req, res) => {
+      posts++
+      if (posts === 1) json(res, 429, { error: { code: 'TooManyRequests' } }, { 'retry-after': '1' })
+      else json(res, 200, { responses: [] })
+    })
+    const { c, sleeps } = client(base)
+    const res = await c.request('POST', '/$batch', { ...OPTS, body: {}, once: true })
+    expect(res.status).toBe(200)
+    expect(posts).toBe(2)
+    expect(sleeps).toEqual([1000])
   })
 
   it('names the permission to grant on 403', async () => {
