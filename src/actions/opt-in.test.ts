@@ -359,7 +359,12 @@ describe.each(testBackends())('opt-in operations ($name)', (backend) => {
     // Below 0xc1, whose machine id would equal device 1's (ids are hex padded with 'c').
     const count = 190
     let virtual = Date.parse('2026-11-01T00:00:00Z')
-    const clock = { now: () => virtual, sleep: async (ms: number) => void (virtual += ms) }
+    const clock = {
+      now: () => virtual,
+      sleep: async (ms: number) => {
+        virtual += ms
+      },
+    }
     const devices = Array.from({ length: count }, (_, i) => i + 1)
     const store = await backend.create()
     await seed(store, devices)
