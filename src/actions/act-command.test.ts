@@ -1,7 +1,7 @@
 /** @module `offboard act` and `offboard undo` in process: dry run by default, --confirm, --resume, exit codes and JSON. */
 import { Command } from 'commander'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { registerAct, registerUndo } from '../cli/commands/act.js'
+import { defenderFloorSeconds, registerAct, registerUndo } from '../cli/commands/act.js'
 import { UsageError } from '../lib/errors.js'
 import { type Simulator, startSimulator } from '../simulator/index.js'
 import { borrowStore, type Store } from '../store/store.js'
@@ -94,5 +94,15 @@ describe.each(testBackends())('offboard act on $name', (backend) => {
     const r = await cli(store, sim, ['act', '--resume', '--format', 'json'])
     expect(JSON.parse(r.out).counts).toEqual({ done: 25 })
     expect(sim.calls()).toHaveLength(25)
+  })
+})
+
+describe('the ETA floor of Defender offboards', () => {
+  it('follows 100 calls a minute within the first hour and 1,500 an hour after it', () => {
+    expect(defenderFloorSeconds(50)).toBe(0)
+    // 1,100 calls: the first 100 at once, then 10 minutes at 100 a minute.
+    expect(defenderFloorSeconds(1_000)).toBe(600)
+    // 5,500 calls: three full hours of 1,500, then 1,000 more (the first 100 at once, 9 minutes for the rest).
+    expect(defenderFloorSeconds(5_000)).toBe(3 * 3_600 + 9 * 60)
   })
 })

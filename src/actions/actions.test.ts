@@ -192,15 +192,15 @@ describe.each(testBackends())('acting on Entra devices ($name)', (backend) => {
 
   it('a crash after any number of durable steps, then --resume, makes every call exactly once', async () => {
     const DEVICES = 40
-    // 1 planned + (sent + response) per batch of 20 + one per finished step = 45 durable points.
-    for (const n of [...Array.from({ length: 26 }, (_, i) => i), 31, 38, 44, 45]) {
+    // planned + started + (sent + response) per batch of 20 + one per finished step = 46 durable points.
+    for (const n of [...Array.from({ length: 26 }, (_, i) => i), 31, 38, 45, 46]) {
       const { store, sim, ctx } = await setUp(range(DEVICES))
       let seen = 0
       const crash = (_e: ActEvent) => {
         if (seen++ === n) throw new Error(`crash after ${n} steps`)
       }
       const first = startAct(store, { ...ctx, selection: { all: true }, onEvent: crash })
-      if (n < 45) {
+      if (n < 46) {
         await expect(first).rejects.toThrow(`crash after ${n} steps`)
         const resumed = await resumeAct(store, ctx)
         expect(resumed.counts, `crash after ${n}`).toEqual({ done: DEVICES })
@@ -218,5 +218,5 @@ describe.each(testBackends())('acting on Entra devices ($name)', (backend) => {
       for (const s of sims.splice(0)) await s.close()
       await backend.cleanup()
     }
-  }, 30_000)
+  }, 90_000)
 })

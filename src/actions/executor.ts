@@ -119,6 +119,8 @@ export type ActEvent =
   | { type: 'sent'; actId: string; stepIds: number[] }
   | { type: 'response'; actId: string; stepIds: number[] }
   | { type: 'finished'; actId: string; stepId: number; state: StepState; done: number; total: number }
+  /** Execution begins (also on --resume): the open steps per `system:operation`, for progress estimates. */
+  | { type: 'started'; actId: string; open: Record<string, number>; done: number; total: number }
   /** Every step was sent; the act now follows the asynchronous work of `steps` done steps (Defender). */
   | { type: 'following'; actId: string; steps: number }
 
@@ -522,6 +524,12 @@ async function executeAct(
   const total = all.length
   let finished = all.filter((s) => TERMINAL.includes(s.state as StepState)).length
   const open = all.filter((s) => s.state === 'planned' || s.state === 'sent')
+  const openByOperation: Record<string, number> = {}
+  for (const s of open) {
+    const key = handlerKey(s.system, s.operation)
+    openByOperation[key] = (openByOperation[key] ?? 0) + 1
+  }
+  await ctx.onEvent?.({ type: 'started', actId, open: openByOperation, done: finished, total })
   // Suggestions (devices) with a failed step: their later steps wait, so an Entra object is not disabled while its
   // Intune record, say, is still there (decisions.md, "The plan": the order matters).
   const failedDevices = new Set(all.filter((s) => s.state === 'failed').map((s) => s.suggestion_id))

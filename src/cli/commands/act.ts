@@ -153,9 +153,10 @@ Examples:
         const { loadPolicy } = await import('../load-policy.js')
         const policy = await loadPolicy(opts.policy)
         const { graph, defender } = await connectBoth(env)
-        const showProgress =
-          !opts.quiet && (deps.progress ?? (process.stderr.isTTY === true && format === 'table'))
-        const progress = progressBar(showProgress)
+        const tty = process.stderr.isTTY === true
+        // JSON output is for scripts: progress only when asked for; a table run always shows it (plain off a terminal).
+        const showProgress = !opts.quiet && (deps.progress ?? format === 'table')
+        const progress = progressBar(showProgress && (opts.confirm === true || opts.resume === true), tty)
         const onEvent = async (e: ActEvent) => {
           progress(e)
           await deps.onEvent?.(e)
@@ -219,15 +220,57 @@ export function registerUndo(program: Command, deps: ActDeps = {}): void {
     )
 }
 
-/** One line on stderr redrawn per finished step: count, rate and ETA. `null` ends the line. */
-function progressBar(enabled: boolean): (e: ActEvent | null) => void {
+/**
+ * Defender calls per offboarded machine: one POST, plus a machine listing and an action listing per 20 machines.
+ * Its limits (100/min, 1,500/h) pace long acts, so the ETA is never shorter than they allow.
+ */
+const DEFENDER_CALLS_PER_MACHINE = 1.1
+
+/** The shortest time Defender's limits allow for `machines` offboards, in seconds. */
+export function defenderFloorSeconds(machines: number): number {
+  const calls = Math.ceil(machines * DEFENDER_CALLS_PER_MACHINE)
+  // Each hour's 1,500 calls go out at 100 a minute (the first 100 at once); the next hour's wait for the window.
+  const hours = Math.floor((calls - 1) / 1_500)
+  const rest = calls - hours * 1_500
+  return hours * 3_600 + (Math.max(0, rest - 100) / 100) * 60
+}
+
+const duration = (seconds: number): string => {
+  const s = Math.max(0, Math.round(seconds))
+  if (s < 90) return `${s} s`
+  if (s < 5_400) return `${Math.round(s / 60)} min`
+  return `${Math.floor(s / 3_600)} h ${Math.round((s % 3_600) / 60)} min`
+}
+
+/**
+ * Progress on stderr: on a terminal one line redrawn per finished step (count, rate, ETA); elsewhere (logs, CI) a
+ * plain line at most every 10 seconds. `null` ends it.
+ */
+function progressBar(enabled: boolean, tty: boolean): (e: ActEvent | null) => void {
   let started = 0
   let first = -1
   let drawn = false
+  let lastPlain = 0
+  let defenderLeft = 0
   return (e) => {
     if (!enabled) return
     if (e === null) {
-      if (drawn) process.stderr.write('\n')
+      if (drawn && tty) process.stderr.write('\n')
+      return
+    }
+    if (e.type === 'started') {
+      defenderLeft = e.open['defender:offboard'] ?? 0
+      if (defenderLeft > 100)
+        process.stderr.write(
+          `offboard: ${defenderLeft} Defender offboards: its limits (100 calls/min, 1,500/h) make this take at least ${duration(defenderFloorSeconds(defenderLeft))}.\n`,
+        )
+      return
+    }
+    if (e.type === 'following') {
+      process.stderr.write(
+        `${tty && drawn ? '\n' : ''}offboard: following ${e.steps} asynchronous operation(s) until they finish…\n`,
+      )
+      drawn = false
       return
     }
     if (e.type !== 'finished') return
@@ -240,9 +283,17 @@ function progressBar(enabled: boolean): (e: ActEvent | null) => void {
     const width = 30
     const filled = Math.round((e.done / Math.max(1, e.total)) * width)
     let line = `  [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${e.done}/${e.total}`
-    if (rate) line += `, ${rate.toFixed(1)}/s, ETA ${Math.max(0, Math.round((e.total - e.done) / rate))} s`
-    process.stderr.write(`\r\u001b[2K${line}`)
-    drawn = true
+    if (rate) {
+      const eta = Math.max((e.total - e.done) / rate, defenderFloorSeconds(defenderLeft) - seconds)
+      line += `, ${rate.toFixed(1)}/s, ETA ${duration(eta)}`
+    }
+    if (tty) {
+      process.stderr.write(`\r\u001b[2K${line}`)
+      drawn = true
+    } else if (performance.now() - lastPlain > 10_000 || e.done === e.total) {
+      lastPlain = performance.now()
+      process.stderr.write(`${line.trim()}\n`)
+    }
   }
 }
 
@@ -287,6 +338,24 @@ export function renderAct(r: ActResult): string {
           s.target,
           clean(s.note ?? ''),
         ]),
+      ),
+    )
+  }
+  if (r.steps.length) {
+    // One row per operation: how many steps ended in each state, the figures an admin reports back.
+    const states = [...new Set(r.steps.map((st) => st.state))]
+    const rows = new Map<string, Record<string, number>>()
+    for (const st of r.steps) {
+      const key = `${st.system} ${st.operation}`
+      const row = rows.get(key) ?? {}
+      row[st.state] = (row[st.state] ?? 0) + 1
+      rows.set(key, row)
+    }
+    out.push('\n')
+    out.push(
+      renderTable(
+        ['operation', ...states],
+        [...rows].map(([k, v]) => [k, ...states.map((st) => v[st] ?? 0)]),
       ),
     )
   }
