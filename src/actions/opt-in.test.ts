@@ -20,7 +20,7 @@ import type { Store } from '../store/store.js'
 import { testBackends } from '../store/test-backends.js'
 import { autopilotDeleteHandler, autopilotUnassignHandler } from './autopilot.js'
 import { defenderOffboardHandler, MANUAL_OFFBOARD } from './defender-offboard.js'
-import { type ActOptions, BrakeError, defaultRegistry, startAct } from './executor.js'
+import { type ActOptions, BrakeError, defaultRegistry, resumeAct, startAct } from './executor.js'
 import { ACTOR, planFor, simulatorData, TENANT } from './test-support.js'
 
 const noSleep = async () => {}
@@ -422,6 +422,51 @@ describe.each(testBackends())('opt-in operations ($name)', (backend) => {
     const hours = (virtual - started) / 3_600_000
     expect(hours).toBeGreaterThanOrEqual(Math.floor(defenderRequests.length / limits.perHour) - 1)
   }, 60_000)
+
+  it('a crash at any durable point of an act with deletes, then --resume, makes every write exactly once', async () => {
+    const optIn: OptInOperation[] = ['intune.delete', 'autopilot.deregister', 'defender.offboard']
+    // 3 devices × 5 steps: planned + started + (sent + response) per batch + one per step + following.
+    for (let n = 0; n < 34; n += 1) {
+      const { act, writes, store, sim } = await setUp([1, 2, 3])
+      let seen = 0
+      const crash = () => {
+        if (seen++ === n) throw new Error(`crash after ${n}`)
+      }
+      const first = await act(optIn, { onEvent: crash }).catch((e: Error) => e)
+      if (first instanceof Error) {
+        expect(first.message).toBe(`crash after ${n}`)
+        const clients = clientsFor(
+          { graph: sim.graphBaseUrl, defender: sim.defenderBaseUrl },
+          new LoopbackClientCredentials(
+            sim.authorityHost,
+            sim.tenantId,
+            'offboard-sim',
+            'offboard-sim-secret',
+          ),
+          { baseBackoffMs: 5 },
+        )
+        const resumed = await resumeAct(store, {
+          tenantId: TENANT,
+          actor: ACTOR,
+          graph: clients.graph,
+          defender: clients.defender,
+          sleep: noSleep,
+        })
+        expect(resumed.counts, `crash after ${n}`).toEqual({ done: 15 })
+      } else expect(first.counts).toEqual({ done: 15 })
+      const ok = writes().filter((c) => c.status < 300)
+      const perTarget = new Map<string, number>()
+      for (const c of ok)
+        perTarget.set(`${c.method} ${c.path}`, (perTarget.get(`${c.method} ${c.path}`) ?? 0) + 1)
+      expect(perTarget.size, `crash after ${n}`).toBe(15)
+      expect(
+        [...perTarget.values()].every((v) => v === 1),
+        `crash after ${n}`,
+      ).toBe(true)
+      for (const s of sims.splice(0)) await s.close()
+      await backend.cleanup()
+    }
+  }, 120_000)
 
   it('a later step of a device whose earlier step failed is not run', async () => {
     // A personal device's Intune record is never deleted (the plan retires those), so its Entra disable waits too.
