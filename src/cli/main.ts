@@ -7,6 +7,7 @@ import { registerAgent } from './commands/agent.js'
 import { registerDemo } from './commands/demo.js'
 import { registerDoctor } from './commands/doctor.js'
 import { registerLogs } from './commands/logs.js'
+import { registerMcp } from './commands/mcp.js'
 import { registerRules } from './commands/rules.js'
 import { registerRun, runScheduled } from './commands/run.js'
 import { registerSchema } from './commands/schema.js'
@@ -51,6 +52,7 @@ Run 'offboard <command> --help' for the options of a command.`,
   registerUsers(program)
   registerLogs(program)
   registerServe(program, runScheduled)
+  registerMcp(program)
   registerDemo(program)
   registerSnapshot(program)
   registerDoctor(program)

@@ -1,5 +1,6 @@
 /** @module The admin's policy: thresholds, rule overrides, exclusions and brakes, validated at load. */
 import { z } from 'zod'
+import { parseTimestamp } from './time.js'
 
 /** Decisions.md: never below 30 days, because Entra's activity timestamp lags by up to ~19 days. */
 export const MIN_STALE_DAYS = 30
@@ -25,6 +26,30 @@ export const ExcludeRule = z.object({
   label: z.string().optional(),
 })
 export type ExcludeRule = z.infer<typeof ExcludeRule>
+
+/** A real instant in ISO 8601 (date, or date-time with zone), strictly parsed as the APIs' dates are. */
+const IsoInstant = z.string().refine((v) => {
+  const t = parseTimestamp(v)
+  return t.ok && t.ms !== null
+}, 'must be an ISO 8601 date or date-time, e.g. 2026-10-01 or 2026-10-01T00:00:00Z')
+
+/**
+ * Leave recently enrolled devices alone: a device enrolled (Intune `enrolledDateTime`) or registered (Entra
+ * `registrationDateTime`) within `withinDays` before the run's as-of time, or on or after `after`, is skipped. A
+ * device whose dates are all unknown stays in scope: an unknown date proves nothing, as with the other exclusions.
+ */
+export const EnrollmentExclusion = z
+  .object({
+    withinDays: z.number().int().positive().max(3650).optional(),
+    after: IsoInstant.optional(),
+    /** What the admin wrote, quoted in the skip note. */
+    label: z.string().optional(),
+  })
+  .strict()
+  .refine((e) => (e.withinDays === undefined) !== (e.after === undefined), {
+    message: 'give exactly one of withinDays or after',
+  })
+export type EnrollmentExclusion = z.infer<typeof EnrollmentExclusion>
 
 export const Brakes = z
   .object({
@@ -54,6 +79,7 @@ export const Policy = z
     /** Rule ids that do not run. */
     disabledRules: z.array(z.string()).default([]),
     exclude: z.array(ExcludeRule).default([]),
+    excludeEnrolled: z.array(EnrollmentExclusion).default([]),
     brakes: Brakes.default({ minImpliedRecords: 10, minMatchShare: 0.5 }),
     /** Days an Entra object stays disabled before a delete is proposed (decisions.md, "The plan"). */
     entraDeleteGraceDays: z.number().int().min(0).default(30),

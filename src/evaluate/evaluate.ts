@@ -77,7 +77,7 @@ export function evaluateViews(views: DeviceView[], ctx: EvaluationContext): Devi
   const prepared = prepareRules(ctx.policy, ctx.rules)
   return views.map((view) => ({
     view,
-    skip: scopeOf(view, ctx.policy),
+    skip: scopeOf(view, ctx.policy, ctx.now),
     results: prepared.map(({ rule, params }) => ({
       rule,
       outcome: guard(rule, runRule(rule, view, params, ctx), ctx.sources),

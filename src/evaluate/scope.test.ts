@@ -1,6 +1,14 @@
 /** @module Tests of the out-of-scope classes: each built from the healthy device with one field changed. */
 import { describe, expect, it } from 'vitest'
-import { healthyRecords, IDS, onlyView, tenantFromDevice, tenantOf } from '../../test/fixtures/tenant.js'
+import {
+  daysAgo,
+  healthyRecords,
+  IDS,
+  NOW,
+  onlyView,
+  tenantFromDevice,
+  tenantOf,
+} from '../../test/fixtures/tenant.js'
 import { correlate } from '../correlate/correlate.js'
 import type { DeviceView } from '../domain/device.js'
 import { DEFAULT_POLICY, Policy } from '../domain/policy.js'
@@ -10,7 +18,7 @@ const healthyView = (): DeviceView => onlyView(tenantFromDevice(healthyRecords()
 
 describe('scopeOf', () => {
   it('keeps the healthy device in scope', () => {
-    expect(scopeOf(healthyView(), DEFAULT_POLICY)).toBeNull()
+    expect(scopeOf(healthyView(), DEFAULT_POLICY, NOW)).toBeNull()
   })
 
   describe('ambiguousMatch', () => {
@@ -27,7 +35,7 @@ describe('scopeOf', () => {
       )
       expect(views).toHaveLength(1)
 
-      const skip = scopeOf(views[0]!, DEFAULT_POLICY)
+      const skip = scopeOf(views[0]!, DEFAULT_POLICY, NOW)
 
       expect(skip?.reason).toBe('ambiguousMatch')
       expect(skip?.note).toContain(`matches 2 entra records ("${IDS.entraObject}", "${twin.id}")`)
@@ -40,7 +48,7 @@ describe('scopeOf', () => {
       const twin = { ...d.entra, id: 'f1f1f1f1-0000-4000-8000-000000000001' }
       const { views } = correlate(tenantOf({ intune: [d.intune], entra: [d.entra, twin] }))
 
-      expect(scopeOf(views[0]!, DEFAULT_POLICY)?.reason).toBe('ambiguousMatch')
+      expect(scopeOf(views[0]!, DEFAULT_POLICY, NOW)?.reason).toBe('ambiguousMatch')
     })
   })
 
@@ -49,7 +57,7 @@ describe('scopeOf', () => {
       const d = healthyRecords()
       d.entra.trustType = 'ServerAd'
 
-      const skip = scopeOf(onlyView(tenantFromDevice(d)), DEFAULT_POLICY)
+      const skip = scopeOf(onlyView(tenantFromDevice(d)), DEFAULT_POLICY, NOW)
 
       expect(skip?.reason).toBe('hybridJoined')
       expect(skip?.note).toContain('on-premises Active Directory is the source of truth')
@@ -60,21 +68,21 @@ describe('scopeOf', () => {
       const d = healthyRecords()
       d.entra.trustType = 'serverad'
 
-      expect(scopeOf(onlyView(tenantFromDevice(d)), DEFAULT_POLICY)?.reason).toBe('hybridJoined')
+      expect(scopeOf(onlyView(tenantFromDevice(d)), DEFAULT_POLICY, NOW)?.reason).toBe('hybridJoined')
     })
 
     it('skips an Intune record whose beta joinType is "hybridAzureADJoined", even when Entra says AzureAd', () => {
       const d = healthyRecords()
       d.intune.joinType = 'hybridAzureADJoined'
 
-      expect(scopeOf(onlyView(tenantFromDevice(d)), DEFAULT_POLICY)?.reason).toBe('hybridJoined')
+      expect(scopeOf(onlyView(tenantFromDevice(d)), DEFAULT_POLICY, NOW)?.reason).toBe('hybridJoined')
     })
 
     it('keeps an Entra-joined (AzureAd) or registered (Workplace) device in scope', () => {
       const d = healthyRecords()
       d.entra.trustType = 'Workplace'
 
-      expect(scopeOf(onlyView(tenantFromDevice(d)), DEFAULT_POLICY)).toBeNull()
+      expect(scopeOf(onlyView(tenantFromDevice(d)), DEFAULT_POLICY, NOW)).toBeNull()
     })
 
     it('wins over the shared-device reason', () => {
@@ -82,7 +90,7 @@ describe('scopeOf', () => {
       d.entra.trustType = 'ServerAd'
       d.entra.profileType = 'Shared'
 
-      expect(scopeOf(onlyView(tenantFromDevice(d)), DEFAULT_POLICY)?.reason).toBe('hybridJoined')
+      expect(scopeOf(onlyView(tenantFromDevice(d)), DEFAULT_POLICY, NOW)?.reason).toBe('hybridJoined')
     })
   })
 
@@ -102,6 +110,7 @@ describe('scopeOf', () => {
       const skip = scopeOf(
         onlyView(tenantFromDevice(healthyRecords(), { teamsSerials: new Set([IDS.serial]) })),
         DEFAULT_POLICY,
+        NOW,
       )
 
       expect(skip?.reason).toBe('teamsPhone')
@@ -112,26 +121,28 @@ describe('scopeOf', () => {
     it('keeps the device in scope when the Teams inventory does not list its serial', () => {
       const view = onlyView(tenantFromDevice(healthyRecords(), { teamsSerials: new Set(['OTHER-SERIAL']) }))
 
-      expect(scopeOf(view, DEFAULT_POLICY)).toBeNull()
+      expect(scopeOf(view, DEFAULT_POLICY, NOW)).toBeNull()
     })
 
     it('skips an Android device managed by the AOSP agent from a Teams maker (Yealink)', () => {
-      expect(scopeOf(androidFrom('Yealink', 'intuneAosp', null), DEFAULT_POLICY)?.reason).toBe('teamsPhone')
+      expect(scopeOf(androidFrom('Yealink', 'intuneAosp', null), DEFAULT_POLICY, NOW)?.reason).toBe(
+        'teamsPhone',
+      )
     })
 
     it('skips an Android device with an AOSP enrollment type from a Teams maker (Poly)', () => {
       const view = androidFrom('Poly', 'mdm', 'androidAOSPUserOwnedDeviceEnrollment')
 
-      expect(scopeOf(view, DEFAULT_POLICY)?.reason).toBe('teamsPhone')
+      expect(scopeOf(view, DEFAULT_POLICY, NOW)?.reason).toBe('teamsPhone')
     })
 
     it('keeps an AOSP device from a maker that makes no Teams devices in scope', () => {
-      expect(scopeOf(androidFrom('Samsung', 'intuneAosp', null), DEFAULT_POLICY)).toBeNull()
+      expect(scopeOf(androidFrom('Samsung', 'intuneAosp', null), DEFAULT_POLICY, NOW)).toBeNull()
     })
 
     it("keeps a Teams maker's Android device that is not AOSP-managed in scope", () => {
       expect(
-        scopeOf(androidFrom('Yealink', 'mdm', 'androidEnterpriseFullyManaged'), DEFAULT_POLICY),
+        scopeOf(androidFrom('Yealink', 'mdm', 'androidEnterpriseFullyManaged'), DEFAULT_POLICY, NOW),
       ).toBeNull()
     })
   })
@@ -141,7 +152,7 @@ describe('scopeOf', () => {
       const d = healthyRecords()
       d.entra.profileType = 'Shared'
 
-      const skip = scopeOf(onlyView(tenantFromDevice(d)), DEFAULT_POLICY)
+      const skip = scopeOf(onlyView(tenantFromDevice(d)), DEFAULT_POLICY, NOW)
 
       expect(skip).toEqual({
         reason: 'sharedDevice',
@@ -159,7 +170,7 @@ describe('scopeOf', () => {
       d.intune.deviceEnrollmentType = enrollment
       d.intune.userPrincipalName = null
 
-      const skip = scopeOf(onlyView(tenantFromDevice(d)), DEFAULT_POLICY)
+      const skip = scopeOf(onlyView(tenantFromDevice(d)), DEFAULT_POLICY, NOW)
 
       expect(skip?.reason).toBe('sharedDevice')
       expect(skip?.note).toContain(`Intune enrollment type "${enrollment}" with no primary user`)
@@ -169,14 +180,14 @@ describe('scopeOf', () => {
       const d = healthyRecords()
       d.intune.deviceEnrollmentType = 'windowsBulkUserless'
 
-      expect(scopeOf(onlyView(tenantFromDevice(d)), DEFAULT_POLICY)).toBeNull()
+      expect(scopeOf(onlyView(tenantFromDevice(d)), DEFAULT_POLICY, NOW)).toBeNull()
     })
 
     it('keeps a user-driven enrollment without a primary user in scope', () => {
       const d = healthyRecords()
       d.intune.userPrincipalName = null
 
-      expect(scopeOf(onlyView(tenantFromDevice(d)), DEFAULT_POLICY)).toBeNull()
+      expect(scopeOf(onlyView(tenantFromDevice(d)), DEFAULT_POLICY, NOW)).toBeNull()
     })
   })
 
@@ -187,7 +198,7 @@ describe('scopeOf', () => {
         const d = healthyRecords()
         d.entra.profileType = profile
 
-        const skip = scopeOf(onlyView(tenantFromDevice(d)), DEFAULT_POLICY)
+        const skip = scopeOf(onlyView(tenantFromDevice(d)), DEFAULT_POLICY, NOW)
 
         expect(skip?.reason).toBe('systemManaged')
         expect(skip?.note).toContain(`Entra profileType "${profile}"`)
@@ -201,7 +212,7 @@ describe('scopeOf', () => {
         exclude: [{ field: 'name', pattern: 'LT-*', label: 'Never touch the lab laptops' }],
       })
 
-      const skip = scopeOf(healthyView(), policy)
+      const skip = scopeOf(healthyView(), policy, NOW)
 
       expect(skip).toEqual({
         reason: 'excludedByPolicy',
@@ -212,7 +223,7 @@ describe('scopeOf', () => {
     it('quotes the field and pattern when the rule has no label', () => {
       const policy = Policy.parse({ exclude: [{ field: 'serialNumber', pattern: 'pf3kx*' }] })
 
-      expect(scopeOf(healthyView(), policy)?.note).toBe(
+      expect(scopeOf(healthyView(), policy, NOW)?.note).toBe(
         'Excluded by policy: serialNumber matches "pf3kx*" (serialNumber is "PF3KX9Q1").',
       )
     })
@@ -222,7 +233,7 @@ describe('scopeOf', () => {
       d.defender.machineTags = ['VIP', 'Finance']
       const policy = Policy.parse({ exclude: [{ field: 'defenderTag', pattern: 'vip' }] })
 
-      expect(scopeOf(onlyView(tenantFromDevice(d)), policy)?.reason).toBe('excludedByPolicy')
+      expect(scopeOf(onlyView(tenantFromDevice(d)), policy, NOW)?.reason).toBe('excludedByPolicy')
     })
 
     it('keeps a device that matches no exclusion in scope', () => {
@@ -233,7 +244,7 @@ describe('scopeOf', () => {
         ],
       })
 
-      expect(scopeOf(healthyView(), policy)).toBeNull()
+      expect(scopeOf(healthyView(), policy, NOW)).toBeNull()
     })
 
     it('comes after the built-in reasons', () => {
@@ -241,7 +252,71 @@ describe('scopeOf', () => {
       d.entra.profileType = 'Shared'
       const policy = Policy.parse({ exclude: [{ field: 'name', pattern: '*' }] })
 
-      expect(scopeOf(onlyView(tenantFromDevice(d)), policy)?.reason).toBe('sharedDevice')
+      expect(scopeOf(onlyView(tenantFromDevice(d)), policy, NOW)?.reason).toBe('sharedDevice')
+    })
+  })
+
+  describe('excludedByPolicy: recently enrolled or registered', () => {
+    const within14 = Policy.parse({
+      excludeEnrolled: [{ withinDays: 14, label: 'Ignore devices enrolled in the last 14 days' }],
+    })
+
+    it('skips a device enrolled in Intune within the window, measured from the as-of time', () => {
+      const d = healthyRecords()
+      d.intune.enrolledDateTime = daysAgo(3)
+
+      expect(scopeOf(onlyView(tenantFromDevice(d)), within14, NOW)).toEqual({
+        reason: 'excludedByPolicy',
+        note:
+          'Excluded by policy: "Ignore devices enrolled in the last 14 days" (Intune enrolledDateTime is ' +
+          `${new Date(daysAgo(3)).toISOString()}, 3 days before the run's as-of time).`,
+      })
+    })
+
+    it('counts the Entra registration date too, and the newest date of any record', () => {
+      const d = healthyRecords()
+      d.entra.registrationDateTime = daysAgo(10)
+
+      expect(scopeOf(onlyView(tenantFromDevice(d)), within14, NOW)?.note).toContain(
+        'Entra registrationDateTime',
+      )
+    })
+
+    it('keeps a device enrolled before the window, or whose dates are unknown, in scope', () => {
+      const d = healthyRecords()
+      d.intune.enrolledDateTime = daysAgo(14)
+      expect(scopeOf(onlyView(tenantFromDevice(d)), within14, NOW)).toBeNull()
+      d.intune.enrolledDateTime = null
+      d.entra.registrationDateTime = null
+      expect(scopeOf(onlyView(tenantFromDevice(d)), within14, NOW)).toBeNull()
+    })
+
+    it('uses the as-of time it is given, never the clock', () => {
+      const d = healthyRecords()
+      d.intune.enrolledDateTime = daysAgo(3)
+      expect(scopeOf(onlyView(tenantFromDevice(d)), within14, NOW + 30 * 86_400_000)).toBeNull()
+    })
+
+    it('"after" a date skips devices enrolled on or after it, and quotes the date without a label', () => {
+      const d = healthyRecords()
+      d.intune.enrolledDateTime = Date.parse('2026-10-01T00:00:00Z')
+      const after = Policy.parse({ excludeEnrolled: [{ after: '2026-10-01' }] })
+
+      expect(scopeOf(onlyView(tenantFromDevice(d)), after, NOW)?.note).toBe(
+        'Excluded by policy: enrolled or registered on or after 2026-10-01 (Intune enrolledDateTime is ' +
+          "2026-10-01T00:00:00.000Z, 31 days before the run's as-of time).",
+      )
+      const later = Policy.parse({ excludeEnrolled: [{ after: '2026-10-02' }] })
+      expect(scopeOf(onlyView(tenantFromDevice(d)), later, NOW)).toBeNull()
+    })
+
+    it.each([
+      [{}, /exactly one of withinDays or after/],
+      [{ withinDays: 14, after: '2026-10-01' }, /exactly one of withinDays or after/],
+      [{ after: '2026-02-30' }, /ISO 8601/],
+      [{ withinDays: 0 }, /too small|>0|positive/i],
+    ])('rejects the policy entry %j', (entry, message) => {
+      expect(() => Policy.parse({ excludeEnrolled: [entry] })).toThrow(message)
     })
   })
 })
@@ -337,16 +412,16 @@ describe('scopeOf: Teams devices when Graph v1.0 hides the enrollment type', () 
   ])(
     'skips an Android device from %s whose enrollment type is %s (deleting it could wipe a Teams phone)',
     (maker, enrollment) => {
-      expect(scopeOf(android(maker, enrollment), DEFAULT_POLICY)?.reason).toBe('teamsPhone')
+      expect(scopeOf(android(maker, enrollment), DEFAULT_POLICY, NOW)?.reason).toBe('teamsPhone')
     },
   )
 
   it('does not guess for makers that also build ordinary phones and tablets', () => {
-    expect(scopeOf(android('Samsung', 'unknownFutureValue'), DEFAULT_POLICY)).toBeNull()
-    expect(scopeOf(android('Logitech', 'unknownFutureValue'), DEFAULT_POLICY)).toBeNull()
+    expect(scopeOf(android('Samsung', 'unknownFutureValue'), DEFAULT_POLICY, NOW)).toBeNull()
+    expect(scopeOf(android('Logitech', 'unknownFutureValue'), DEFAULT_POLICY, NOW)).toBeNull()
   })
 
   it('does not skip a Teams-only maker device whose enrollment type is known and not AOSP', () => {
-    expect(scopeOf(android('Poly', 'androidEnterpriseFullyManaged'), DEFAULT_POLICY)).toBeNull()
+    expect(scopeOf(android('Poly', 'androidEnterpriseFullyManaged'), DEFAULT_POLICY, NOW)).toBeNull()
   })
 })

@@ -1,7 +1,8 @@
 /** @module Out-of-scope devices (decisions.md, "Out of scope"): reported in `skipped` with the reason, never acted on. */
 import type { DeviceView } from '../domain/device.js'
-import type { ExcludeField, ExcludeRule, Policy } from '../domain/policy.js'
+import type { EnrollmentExclusion, ExcludeField, ExcludeRule, Policy } from '../domain/policy.js'
 import type { SkipReason } from '../domain/report.js'
+import { DAY_MS, parseTimestamp } from '../domain/time.js'
 
 export interface Skip {
   reason: SkipReason
@@ -41,8 +42,11 @@ const UNSPECIFIC_ENROLLMENT = new Set(['', 'unknown', 'unknownfuturevalue'])
 /** Entra profile types whose lifecycle is owned by another service (Universal Print, Azure VMs, IoT). */
 const SYSTEM_PROFILES = new Set(['printer', 'securevm', 'iot'])
 
-/** The first reason a device is out of scope, in a fixed order so a device never gets two answers. */
-export function scopeOf(view: DeviceView, policy: Policy): Skip | null {
+/**
+ * The first reason a device is out of scope, in a fixed order so a device never gets two answers. `now` is the
+ * run's as-of time (epoch ms), for the enrollment-date exclusions: pure, never the wall clock.
+ */
+export function scopeOf(view: DeviceView, policy: Policy, now: number): Skip | null {
   if (view.ambiguities.length > 0) {
     return {
       reason: 'ambiguousMatch',
@@ -86,7 +90,44 @@ export function scopeOf(view: DeviceView, policy: Policy): Skip | null {
       return { reason: 'excludedByPolicy', note: `Excluded by policy: ${label} (${rule.field} is "${hit}").` }
     }
   }
+  for (const rule of policy.excludeEnrolled) {
+    const hit = recentEnrollment(view, rule, now)
+    if (hit) {
+      const label = rule.label
+        ? `"${rule.label}"`
+        : rule.withinDays !== undefined
+          ? `enrolled or registered within ${rule.withinDays} days`
+          : `enrolled or registered on or after ${rule.after}`
+      const ago = Math.floor((now - hit.at) / DAY_MS)
+      const when = ago >= 0 ? `${ago} day${ago === 1 ? '' : 's'} before` : `${-ago} days after`
+      return {
+        reason: 'excludedByPolicy',
+        note: `Excluded by policy: ${label} (${hit.field} is ${new Date(hit.at).toISOString()}, ${when} the run's as-of time).`,
+      }
+    }
+  }
   return null
+}
+
+/** The newest enrollment or registration date of the device's records, when it falls in the exclusion's window. */
+function recentEnrollment(
+  view: DeviceView,
+  rule: EnrollmentExclusion,
+  now: number,
+): { field: string; at: number } | null {
+  const dates = [
+    ...view.intune.map((r) => ({ field: 'Intune enrolledDateTime', at: r.enrolledDateTime })),
+    ...view.entra.map((r) => ({ field: 'Entra registrationDateTime', at: r.registrationDateTime })),
+  ].filter((d): d is { field: string; at: number } => d.at !== null)
+  const newest = dates.reduce<{ field: string; at: number } | null>(
+    (best, d) => (best === null || d.at > best.at ? d : best),
+    null,
+  )
+  if (!newest) return null
+  // "In the last N days" ends at the as-of time; a date after it (a record newer than the snapshot) is recent too.
+  if (rule.withinDays !== undefined) return newest.at > now - rule.withinDays * DAY_MS ? newest : null
+  const after = parseTimestamp(rule.after)
+  return after.ok && after.ms !== null && newest.at >= after.ms ? newest : null
 }
 
 function isTeamsDevice(view: DeviceView): boolean {

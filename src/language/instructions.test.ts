@@ -16,6 +16,7 @@ type Row =
   | { say: string; staleAfterDays: number; effect: string }
   | { say: string; grace: number; effect: string }
   | { say: string; disabled: string[]; effect: string }
+  | { say: string; enrolled: { withinDays: number } | { after: string }; effect: string }
   | { say: string; refused: string }
 
 const DUPLICATE_RULES = ['superseded-intune-record', 'superseded-entra-object', 'superseded-defender-machine']
@@ -210,6 +211,37 @@ const ROWS: Row[] = [
     effect: 'grace period to 45 days (was 30)',
   },
   { say: 'Set the grace period to 60 days', grace: 60, effect: 'only after 60 days disabled' },
+  // Recent enrollment or registration
+  {
+    say: 'Ignore devices enrolled in the last 14 days',
+    enrolled: { withinDays: 14 },
+    effect: "enrolled in Intune or registered in Entra ID in the 14 days before the run's as-of time",
+  },
+  {
+    say: 'Exclude devices registered in the past 2 weeks',
+    enrolled: { withinDays: 14 },
+    effect: 'excludeEnrolled withinDays 14',
+  },
+  {
+    say: 'Leave devices enrolled within the last 30 days alone',
+    enrolled: { withinDays: 30 },
+    effect: 'in the 30 days before',
+  },
+  {
+    say: "Don't touch devices that were enrolled in the last day",
+    enrolled: { withinDays: 1 },
+    effect: 'in the 1 day before',
+  },
+  {
+    say: 'Ignore devices enrolled after 2026-10-01',
+    enrolled: { after: '2026-10-01' },
+    effect: 'on or after 2026-10-01 (UTC)',
+  },
+  {
+    say: 'Skip machines registered since 2026-09-15',
+    enrolled: { after: '2026-09-15' },
+    effect: 'dates are unknown stays in scope',
+  },
   // Refused
   { say: 'Delete everything older than a year', refused: 'never widens destructive actions' },
   { say: 'Wipe all personal devices', refused: 'never widens destructive actions' },
@@ -218,7 +250,10 @@ const ROWS: Row[] = [
   { say: 'Only look at Windows and ChromeOS', refused: '"ChromeOS" is not a platform' },
   { say: 'Exclude devices whose name starts with ""', refused: 'is empty' },
   { say: 'Exclude devices whose name contains *', refused: 'only wildcards' },
-  { say: 'Ignore devices enrolled in the last 14 days', refused: 'no setting for enrollment dates' },
+  { say: 'Ignore devices enrolled in the last 3 months', refused: 'state it as a number of days' },
+  { say: 'Ignore devices enrolled in the last 0 days', refused: 'excludes nothing' },
+  { say: 'Ignore devices enrolled after 10/01/2026', refused: 'write it as YYYY-MM-DD' },
+  { say: 'Ignore devices enrolled after 2026-02-30', refused: 'not a date offboard can read' },
   { say: 'Wait 7 days after disabling before deleting', refused: 'shorter than 30 days' },
   { say: 'Use a 3-month threshold', refused: 'state it as a number of days' },
   { say: 'Skip anything tagged Kiosk', refused: 'Defender tag or an Autopilot group tag' },
@@ -255,6 +290,8 @@ describe('interpretInstructions: one sentence', () => {
       changed.staleAfterDays = row.staleAfterDays
     } else if ('grace' in row) {
       changed.entraDeleteGraceDays = row.grace
+    } else if ('enrolled' in row) {
+      changed.excludeEnrolled = [{ ...row.enrolled, label: row.say }]
     } else {
       changed.disabledRules = row.disabled
     }
@@ -268,11 +305,16 @@ describe('interpretInstructions: one sentence', () => {
     expect(ROWS.filter((r) => 'refused' in r).length).toBeGreaterThanOrEqual(8)
   })
 
-  it('keeps the understood enrollment window as a typed extra, while refusing the sentence', () => {
-    const result = interpretInstructions('Ignore devices enrolled in the last 2 weeks')
-    expect(result.extras).toEqual({ enrolledWithinDays: 14 })
-    expect(result.refused).toHaveLength(1)
-    expect(Object.keys(result.policy)).not.toContain('enrolledWithinDays')
+  it('adds one enrollment exclusion per window; repeating one changes nothing', () => {
+    const result = interpretInstructions(
+      'Ignore devices enrolled in the last 14 days. Skip devices registered in the past 2 weeks. Ignore devices enrolled after 2026-10-01',
+    )
+    expect(result.refused).toEqual([])
+    expect(result.applied[1]!.effect).toContain('already has this exclusion')
+    expect(result.policy.excludeEnrolled).toEqual([
+      { withinDays: 14, label: 'Ignore devices enrolled in the last 14 days' },
+      { after: '2026-10-01', label: 'Ignore devices enrolled after 2026-10-01' },
+    ])
   })
 })
 
@@ -464,6 +506,20 @@ describe('end to end with analyze()', () => {
     expect(report.skipped[0]!.reason).toBe('excludedByPolicy')
     expect(report.skipped[0]!.note).toContain(`"${sentence}"`)
     expect(report.skipped[0]!.wouldBe).toContain('stale')
+  })
+
+  it.each([
+    ['Ignore devices enrolled in the last 14 days', 10, true],
+    ['Ignore devices enrolled in the last 14 days', 20, false],
+    ['Leave devices registered after 2026-10-01 alone', 10, true],
+  ])('"%s": a device registered %i days before the as-of time is skipped: %s', (sentence, days, skipped) => {
+    const d = staleDevice()
+    d.entra.registrationDateTime = daysAgo(days)
+    const { policy } = requireAllInterpreted(interpretInstructions(sentence))
+    const report = analyze(tenantFromDevice(d), { now: NOW, policy })
+    expect(report.skipped.map((s) => s.reason)).toEqual(skipped ? ['excludedByPolicy'] : [])
+    expect(report.suggestions).toHaveLength(skipped ? 0 : 1)
+    if (skipped) expect(report.skipped[0]!.note).toContain(`"${sentence}"`)
   })
 
   it('changes nothing for refused sentences', () => {

@@ -7,6 +7,7 @@ import {
   MIN_STALE_DAYS,
   Policy,
 } from '../domain/policy.js'
+import { parseTimestamp } from '../domain/time.js'
 import { OffboardError } from '../lib/errors.js'
 import { resolveRules } from './rule-names.js'
 import { splitSentences } from './sentences.js'
@@ -26,20 +27,10 @@ export interface RefusedSentence {
   reason: string
 }
 
-/**
- * Settings an admin asked for that offboard understood but its policy cannot express yet. Never enforced:
- * the sentence is always listed in `refused`, so nobody believes these devices are protected.
- */
-export interface InterpretationExtras {
-  /** "Ignore devices enrolled in the last 14 days" → 14. */
-  enrolledWithinDays?: number
-}
-
 export interface Interpretation {
   policy: Policy
   applied: InterpretedSentence[]
   refused: RefusedSentence[]
-  extras: InterpretationExtras
 }
 
 /** Thrown by `requireAllInterpreted` when any sentence was refused; the message quotes each one. */
@@ -128,7 +119,8 @@ const MATCHER_TITLE: Record<Matcher, string> = {
 const UNDERSTOOD =
   'offboard understands exclusions ("Exclude devices whose name starts with LAB-", "Never touch personal ' +
   'devices", "Only look at Windows and macOS"), thresholds ("Use a 120-day threshold"), turning rules off ' +
-  '("Don\'t report duplicates") and the Entra delete grace period ("Wait 45 days after disabling before deleting")'
+  '("Don\'t report duplicates"), recent enrollments ("Ignore devices enrolled in the last 14 days") and the Entra ' +
+  'delete grace period ("Wait 45 days after disabling before deleting")'
 const NOTHING_CHANGED = 'Nothing was changed for this sentence.'
 const NEVER_WIDENS =
   'offboard never widens destructive actions by instruction: deletes, retires and wipes are only ever proposed by ' +
@@ -147,6 +139,7 @@ type Intent =
   | { kind: 'grace'; days: number }
   | { kind: 'disable'; ruleIds: string[] }
   | { kind: 'enrolledWithin'; days: number }
+  | { kind: 'enrolledAfter'; date: string }
   | { kind: 'refuse'; reason: string }
 
 /** Interprets instructions on top of `base` (default policy). Pure, deterministic and offline. */
@@ -158,36 +151,42 @@ export function interpretInstructions(text: string, base: Policy = DEFAULT_POLIC
   const policy: Policy = structuredClone(base)
   const applied: InterpretedSentence[] = []
   const refused: RefusedSentence[] = []
-  const extras: InterpretationExtras = {}
 
   for (const [index, sentence] of sentences.entries()) {
-    const outcome = settle(sentence, conflicts.get(index) ?? intents[index]!, policy, extras)
+    const outcome = settle(sentence, conflicts.get(index) ?? intents[index]!, policy)
     if ('effect' in outcome) applied.push({ index, sentence, effect: outcome.effect })
     else refused.push({ index, sentence, reason: outcome.reason })
   }
-  return { policy: Policy.parse(policy), applied, refused, extras }
+  return { policy: Policy.parse(policy), applied, refused }
 }
 
 /** Applies one sentence's intent to `policy` (mutated) and says what changed, or why nothing did. */
-function settle(
-  sentence: string,
-  intent: Intent,
-  policy: Policy,
-  extras: InterpretationExtras,
-): { effect: string } | { reason: string } {
+function settle(sentence: string, intent: Intent, policy: Policy): { effect: string } | { reason: string } {
   const refuse = (reason: string) => ({ reason })
   const apply = (effect: string) => ({ effect })
   switch (intent.kind) {
     case 'refuse':
       return refuse(intent.reason)
     case 'enrolledWithin':
-      extras.enrolledWithinDays = intent.days
-      return refuse(
-        `offboard's policy has no setting for enrollment dates yet, so it cannot skip devices enrolled in the ` +
-          `last ${intent.days} days; this sentence is not enforced. Devices seen within the staleness window ` +
-          `(${policy.staleAfterDays} days) are never proposed for offboarding anyway; to protect particular new ` +
-          `devices, exclude them by name, serial number or group tag.`,
+    case 'enrolledAfter': {
+      const window =
+        intent.kind === 'enrolledWithin'
+          ? `in the ${intent.days} day${intent.days === 1 ? '' : 's'} before the run's as-of time`
+          : `on or after ${intent.date} (UTC)`
+      const entry = intent.kind === 'enrolledWithin' ? { withinDays: intent.days } : { after: intent.date }
+      const known = policy.excludeEnrolled.some(
+        (e) => e.withinDays === entry.withinDays && e.after === entry.after,
       )
+      if (!known) policy.excludeEnrolled.push({ ...entry, label: sentence })
+      return apply(
+        `Skips devices enrolled in Intune or registered in Entra ID ${window} (exclusion: excludeEnrolled ` +
+          `${intent.kind === 'enrolledWithin' ? `withinDays ${intent.days}` : `after ${intent.date}`}); a device ` +
+          'whose enrollment and registration dates are unknown stays in scope.' +
+          (known
+            ? ' The policy already has this exclusion; nothing changes.'
+            : ' The skip note quotes this sentence.'),
+      )
+    }
     case 'threshold': {
       const was = policy.staleAfterDays
       policy.staleAfterDays = intent.days
@@ -446,6 +445,12 @@ function daysIntent(kind: 'threshold' | 'grace' | 'enrolledWithin', amount: stri
         `would call devices stale that are in use. The threshold stays as it was.`,
     }
   }
+  if (kind === 'enrolledWithin' && days < 1) {
+    return {
+      kind: 'refuse',
+      reason: `A window of ${days} days excludes nothing; say how many days. ${NOTHING_CHANGED}`,
+    }
+  }
   if (kind === 'grace' && days < MIN_INSTRUCTED_GRACE_DAYS) {
     return {
       kind: 'refuse',
@@ -455,6 +460,19 @@ function daysIntent(kind: 'threshold' | 'grace' | 'enrolledWithin', amount: stri
     }
   }
   return { kind, days }
+}
+
+/** "enrolled after 2026-10-01": a calendar day in ISO form only, so "after 01/10" is never read the wrong way round. */
+function enrolledAfterIntent(value: string): Intent {
+  const day = ISO_DAY_RE.exec(value)?.[1]
+  const parsed = day ? parseTimestamp(day) : null
+  if (!day || !parsed?.ok || parsed.ms === null) {
+    return {
+      kind: 'refuse',
+      reason: `"${value}" is not a date offboard can read; write it as YYYY-MM-DD, e.g. "Ignore devices enrolled after 2026-10-01". ${NOTHING_CHANGED}`,
+    }
+  }
+  return { kind: 'enrolledAfter', date: day }
 }
 
 const OWNERSHIP_WORDS: Record<string, Ownership> = {
@@ -635,12 +653,19 @@ const ENROLLED_RE = new RegExp(
   String.raw`^${SUBJECT}\s+(?:(?:that|which)\s+(?:were|was|have\s+been|has\s+been)\s+)?(?:enrolled|registered|added|set\s+up|provisioned|joined)\s+(?:in|within|during)\s+the\s+(?:last|past)\s+(?:(\d+)\s+)?(days?|weeks?|months?|years?)$`,
   'i',
 )
+const ENROLLED_AFTER_RE = new RegExp(
+  String.raw`^${SUBJECT}\s+(?:(?:that|which)\s+(?:were|was|have\s+been|has\s+been)\s+)?(?:enrolled|registered|added|set\s+up|provisioned|joined)\s+(?:after|since|from|on\s+or\s+after)\s+(.+)$`,
+  'i',
+)
+const ISO_DAY_RE = /^(\d{4}-\d{2}-\d{2})$/
 const SUBJECT_RE = new RegExp(String.raw`^${SUBJECT}\s+`, 'i')
 
 /** What an exclusion verb ("Exclude …", "Leave … alone") applies to; null when it is not understood. */
 function parseTarget(target: string): Intent | null {
   const enrolled = ENROLLED_RE.exec(target)
   if (enrolled) return daysIntent('enrolledWithin', enrolled[1] ?? '1', enrolled[2]!)
+  const after = ENROLLED_AFTER_RE.exec(target)
+  if (after) return enrolledAfterIntent(cleanValue(after[1]!))
 
   const own = OWNERSHIP_RE.exec(target)
   if (own) {

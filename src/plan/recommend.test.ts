@@ -277,7 +277,7 @@ describe('recommend', () => {
       const d = staleRecords()
       d.entra.trustType = 'ServerAd'
       const view = onlyView(tenantFromDevice(d))
-      const skip = scopeOf(view, DEFAULT_POLICY)
+      const skip = scopeOf(view, DEFAULT_POLICY, NOW)
 
       const { suggestions, skipped } = run([
         evaluation(

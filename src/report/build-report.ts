@@ -53,7 +53,11 @@ export function buildReport(input: ReportInput): Report {
     asOf: new Date(input.now).toISOString(),
     tenantId: data.tenantId,
     sources,
-    policy: { staleAfterDays: policy.staleAfterDays, excludeRules: policy.exclude.length },
+    // Every exclusion counts, by field or by enrollment date.
+    policy: {
+      staleAfterDays: policy.staleAfterDays,
+      excludeRules: policy.exclude.length + policy.excludeEnrolled.length,
+    },
     summary: {
       text,
       factors,

@@ -47,7 +47,7 @@ interface ActOptions {
 const executor = (): Promise<Executor> => import('../../actions/executor.js')
 
 /** Signs in as the tenant configuration says (OFFBOARD_* variables or offboard.config.json): live tenant or simulator. */
-async function connectFromConfig(env: NodeJS.ProcessEnv): Promise<ApiClient> {
+export async function connectFromConfig(env: NodeJS.ProcessEnv): Promise<ApiClient> {
   return (await clientsFromConfig(env)).graph
 }
 
