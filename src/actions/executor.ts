@@ -121,6 +121,8 @@ export interface ActContext {
   sleep?: (ms: number) => Promise<void>
   /** Called after each durable write; an exception here stops the act where it is, as a crash would. */
   onEvent?: (e: ActEvent) => void | Promise<void>
+  /** Signed in as a user (device code, browser): see HandlerContext.delegated. */
+  delegated?: boolean
 }
 
 export interface ActOptions extends ActContext {
@@ -291,6 +293,7 @@ export async function dryRunAct(store: Store, opts: ActOptions): Promise<ActResu
         const d = group.handler.describe(
           { stepId: p.position, target: p.target, targetName: p.targetName },
           o.state,
+          hctx,
         )
         steps.push({
           ...base,
@@ -414,6 +417,7 @@ function handlerContext(ctx: ActContext): HandlerContext {
     graph: ctx.graph,
     ...(ctx.defender ? { defender: ctx.defender } : {}),
     ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
+    ...(ctx.delegated ? { delegated: true } : {}),
   }
 }
 

@@ -50,7 +50,7 @@ async function deviceCodeSignIn(sim: Simulator, scope = `${GRAPH_SCOPE} openid p
   expect(code.status, JSON.stringify(code.body)).toBe(200)
   const poll = () =>
     post(sim, 'token', {
-      grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+      grant_type: 'device_code',
       client_id: DEVELOPER_CLIENT_ID,
       device_code: code.body.device_code,
     })

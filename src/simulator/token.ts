@@ -396,7 +396,8 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: TokenRouteContext
     if (!known(req.params.tenant)) return tenantNotFound(reply, req.params.tenant)
     const form = new URLSearchParams(typeof req.body === 'string' ? req.body : '')
     const grant = form.get('grant_type')
-    if (grant === 'urn:ietf:params:oauth:grant-type:device_code') {
+    // RFC 8628 names the grant with a URN; Entra also takes the short name, which MSAL sends.
+    if (grant === 'device_code' || grant === 'urn:ietf:params:oauth:grant-type:device_code') {
       const code = form.get('device_code') ?? ''
       const pending = deviceCodes.get(code)
       if (!pending || pending.clientId.toLowerCase() !== (form.get('client_id') ?? '').toLowerCase())
