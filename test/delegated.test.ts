@@ -82,6 +82,13 @@ async function offboard(sim: Simulator, dataDir: string, auth: 'deviceCode' | 's
   return { code, stdout, stderr }
 }
 
+interface DoctorJson {
+  signIn: { kind: string; user: string | null }
+  results: { feature: string; ok: boolean | null; detail: string; fix: string | null }[]
+}
+const doctorCheck = (stdout: string, feature: string) =>
+  (JSON.parse(stdout) as DoctorJson).results.find((r) => r.feature === feature)
+
 const stepsOf = (stdout: string): StepJson[] => (JSON.parse(stdout) as { steps: StepJson[] }).steps
 const enabledOf = (sim: Simulator) =>
   new Map(
@@ -171,6 +178,17 @@ describe('offboard act with a delegated sign-in', { timeout: 120_000 }, () => {
       expect(act.stdout).toContain('Cloud Device Administrator or Intune Administrator')
       expect(act.stdout).not.toContain('app-only')
       expect([...enabledOf(sim).values()].every(Boolean)).toBe(true)
+
+      // doctor sees it before any act: reads work, disabling needs a role.
+      const doctor = await offboard(sim, dataDir, 'deviceCode', ['doctor', '--format', 'json'])
+      expect(doctor.code, doctor.stderr).toBe(0)
+      expect(doctorCheck(doctor.stdout, 'Disable Entra devices (agent action)')).toMatchObject({
+        ok: false,
+        detail: `${HELPDESK.upn} has neither the Cloud Device Administrator nor the Intune Administrator role`,
+        fix: expect.stringContaining(
+          'Assign the signed-in user the Cloud Device Administrator or Intune Administrator role',
+        ),
+      })
     } finally {
       await sim.close()
     }

@@ -17,6 +17,12 @@ export const ENTRA_WRITE_LIMITS = [{ limit: 3_000, ms: 150_000 }]
  */
 export const NON_WINDOWS_ROLES = ['Cloud Device Administrator', 'Intune Administrator'] as const
 
+/** Their role template ids, as a user token's `wids` claim lists them (Microsoft's built-in roles page; reference §2.1). */
+export const NON_WINDOWS_ROLE_IDS: Record<(typeof NON_WINDOWS_ROLES)[number], string> = {
+  'Cloud Device Administrator': '7698a772-787b-4ac8-901f-60d6b08affd2',
+  'Intune Administrator': '3a2c62db-5318-420d-8d74-23affee5d9d5',
+}
+
 const SELECT = 'id,displayName,accountEnabled,operatingSystem,deviceId'
 const devicePath = (id: string) => `/devices/${encodeURIComponent(id)}`
 
