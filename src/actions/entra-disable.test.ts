@@ -1,4 +1,7 @@
-/** @module The Entra disable handler's reading of per-item batch answers: 404 is "already gone", 403 names the role. */
+/**
+ * @module The Entra disable handler's reading of per-item batch answers (404 is "already gone", 403 names the role or
+ * permission for the sign-in kind), and its dry-run warning.
+ */
 import { describe, expect, it } from 'vitest'
 import type { ApiClient } from '../lib/graph-client.js'
 import { entraDisableHandler } from './entra-disable.js'
@@ -36,6 +39,26 @@ describe('entra disable handler', () => {
     expect(failed?.kind === 'failed' && failed.reason).toMatch(
       /MacMDM device objects cannot be disabled with app-only permissions.*Cloud Device Administrator or Intune Administrator.*OFFBOARD_AUTH=deviceCode/,
     )
+  })
+
+  it('under a delegated sign-in a 403 says the signed-in user lacks the role, not to sign in as a user', async () => {
+    const out = await entraDisableHandler().execute({ graph: answering(403), delegated: true }, [
+      { ...target, before: { operatingSystem: 'Linux', accountEnabled: true } },
+    ])
+    const failed = out.get(7)
+    const reason = failed?.kind === 'failed' ? failed.reason : ''
+    expect(reason).toMatch(/signed-in user may not enable or disable device objects/)
+    expect(reason).toContain('Cloud Device Administrator or Intune Administrator')
+    expect(reason).not.toMatch(/app-only|OFFBOARD_AUTH/)
+  })
+
+  it('the dry run warns about non-Windows objects only for an app-only sign-in', () => {
+    const h = entraDisableHandler()
+    const ios = { operatingSystem: 'iOS', accountEnabled: true }
+    expect(h.describe(target, ios).warning).toMatch(/app-only sign-in would be refused/)
+    expect(h.describe(target, ios, { delegated: false }).warning).toMatch(/app-only/)
+    expect(h.describe(target, ios, { delegated: true }).warning).toBeUndefined()
+    expect(h.describe(target, { operatingSystem: 'Windows' }).warning).toBeUndefined()
   })
 
   it('a 403 on a Windows object names the application permission', async () => {

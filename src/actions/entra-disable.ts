@@ -17,6 +17,12 @@ export const ENTRA_WRITE_LIMITS = [{ limit: 3_000, ms: 150_000 }]
  */
 export const NON_WINDOWS_ROLES = ['Cloud Device Administrator', 'Intune Administrator'] as const
 
+/** Their role template ids, as a user token's `wids` claim lists them (Microsoft's built-in roles page; reference §2.1). */
+export const NON_WINDOWS_ROLE_IDS: Record<(typeof NON_WINDOWS_ROLES)[number], string> = {
+  'Cloud Device Administrator': '7698a772-787b-4ac8-901f-60d6b08affd2',
+  'Intune Administrator': '3a2c62db-5318-420d-8d74-23affee5d9d5',
+}
+
 const SELECT = 'id,displayName,accountEnabled,operatingSystem,deviceId'
 const devicePath = (id: string) => `/devices/${encodeURIComponent(id)}`
 
@@ -32,19 +38,31 @@ function stateOf(body: unknown): Record<string, unknown> {
 const isWindows = (state: Record<string, unknown>) =>
   typeof state.operatingSystem === 'string' && state.operatingSystem.toLowerCase().startsWith('windows')
 
-/** Why a 403 happened and what fixes it: non-Windows objects need a delegated role, Windows ones the app permission. */
+/**
+ * Why a 403 happened and what fixes it. Signed in as a user, Graph checks the user's directory roles (reference §2.1:
+ * at least Cloud Device Administrator may set `accountEnabled`, on any platform). Signed in as the app, non-Windows
+ * objects cannot be disabled at all (reference §0.6), Windows ones need the app permission.
+ */
 export function forbiddenReason(
   before: Record<string, unknown>,
   detail: string,
   lead = '403 Forbidden',
+  delegated = false,
 ): string {
+  const roles = NON_WINDOWS_ROLES.join(' or ')
+  if (delegated) {
+    return (
+      `${lead}${detail}: the signed-in user may not enable or disable device objects. Assign them the ${roles} ` +
+      'role in Entra (or sign in as a user who has it); the app also needs consent for the delegated permission Directory.AccessAsUser.All.'
+    )
+  }
   if (!isWindows(before) && typeof before.operatingSystem === 'string') {
     return (
       `${lead}${detail}: ${before.operatingSystem} device objects cannot be disabled with app-only permissions ` +
-      `(reference §0.6). Sign in as a user with the ${NON_WINDOWS_ROLES.join(' or ')} role: set OFFBOARD_AUTH=deviceCode.`
+      `(reference §0.6). Sign in as a user with the ${roles} role: set OFFBOARD_AUTH=deviceCode.`
     )
   }
-  return `${lead}${detail}: the application needs ${ENTRA_WRITE_PERMISSION} (admin consent), or sign in as a user with the ${NON_WINDOWS_ROLES.join(' or ')} role (OFFBOARD_AUTH=deviceCode).`
+  return `${lead}${detail}: the application needs ${ENTRA_WRITE_PERMISSION} (admin consent), or sign in as a user with the ${roles} role (OFFBOARD_AUTH=deviceCode).`
 }
 
 export interface EntraDisableOptions {
@@ -76,7 +94,7 @@ async function patchEnabled(
     out.set(
       t.stepId,
       writeOutcome(results.get(String(t.stepId)), { ...before, accountEnabled: enabled }, (detail) =>
-        forbiddenReason(before, detail),
+        forbiddenReason(before, detail, undefined, ctx.delegated === true),
       ),
     )
   }
@@ -87,10 +105,11 @@ export function entraDisableHandler(opts: EntraDisableOptions = {}): OperationHa
   return {
     system: 'entra',
     operation: 'disable',
-    describe: (t, current) => ({
+    // Only an app-only sign-in is known to fail on non-Windows objects; a user's roles show only when Graph answers.
+    describe: (t, current, dctx) => ({
       call: `PATCH /devices/${t.target} (in $batch)`,
       change: 'accountEnabled: true → false',
-      ...(current && typeof current.operatingSystem === 'string' && !isWindows(current)
+      ...(!dctx?.delegated && current && typeof current.operatingSystem === 'string' && !isWindows(current)
         ? { warning: forbiddenReason(current, '', 'an app-only sign-in would be refused (403)') }
         : {}),
     }),

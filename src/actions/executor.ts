@@ -136,6 +136,8 @@ export interface ActContext {
   now?: () => number
   /** Called after each durable write; an exception here stops the act where it is, as a crash would. */
   onEvent?: (e: ActEvent) => void | Promise<void>
+  /** Signed in as a user (device code, browser): see HandlerContext.delegated. */
+  delegated?: boolean
 }
 
 export interface ActOptions extends ActContext {
@@ -364,6 +366,7 @@ export async function dryRunAct(store: Store, opts: ActOptions): Promise<ActResu
         const d = group.handler.describe(
           { stepId: p.position, target: p.target, targetName: p.targetName },
           o.state,
+          hctx,
         )
         steps.push({
           ...base,
@@ -490,6 +493,7 @@ function handlerContext(ctx: ActContext): HandlerContext {
     ...(ctx.defender ? { defender: ctx.defender } : {}),
     ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
     ...(ctx.now ? { now: ctx.now } : {}),
+    ...(ctx.delegated ? { delegated: true } : {}),
   }
 }
 

@@ -49,6 +49,8 @@ export interface HandlerContext {
   history?: ActHistory
   /** The admin acknowledged (`--keys-exported`) that recovery keys were saved outside offboard. */
   keysExportedAcknowledged?: boolean
+  /** Signed in as a user (device code or browser), not as the app: Graph checks the user's roles, not app permissions. */
+  delegated?: boolean
 }
 
 /** The end of asynchronous work a done step started (a Defender MachineAction). */
@@ -65,6 +67,7 @@ export interface OperationHandler {
   describe(
     target: StepTarget,
     current?: Record<string, unknown>,
+    ctx?: { delegated?: boolean },
   ): { call: string; change: string; warning?: string }
   /** Reads the current state of each target (re-check before acting; learns the outcome of a `sent` step on resume). */
   verify(ctx: HandlerContext, targets: readonly StepTarget[]): Promise<Map<number, Observation>>

@@ -1,5 +1,5 @@
 /** @module Connecting to a tenant: one API client per API, signed in with the configured credential. */
-import { SCOPES, type TenantConfig } from '../lib/config.js'
+import { isDelegated, SCOPES, type TenantConfig } from '../lib/config.js'
 import { ApiClient, type TokenProvider } from '../lib/graph-client.js'
 import { logger } from '../lib/log.js'
 import { RateLimiter } from '../lib/rate-limiter.js'
@@ -62,9 +62,9 @@ export function clientsFor(
 /** Signs in lazily: @azure/identity loads only for commands that reach a tenant, keeping `--help` fast. */
 export async function connectTenant(
   config: TenantConfig,
-): Promise<{ clients: LiveClients; tokens: TokenProvider }> {
+): Promise<{ clients: LiveClients; tokens: TokenProvider; delegated: boolean }> {
   const { CredentialTokenProvider, createCredential } = await import('../lib/auth.js')
   const describe = `${config.auth} sign-in to tenant ${config.tenantId}${config.clientId ? ` as app ${config.clientId}` : ''}`
   const tokens = new CredentialTokenProvider(createCredential(config), describe)
-  return { clients: clientsFor(config.endpoints, tokens), tokens }
+  return { clients: clientsFor(config.endpoints, tokens), tokens, delegated: isDelegated(config.auth) }
 }

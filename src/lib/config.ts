@@ -12,6 +12,9 @@ import { ConfigError, InputError } from './errors.js'
 export const AUTH_METHODS = ['secret', 'certificate', 'managedIdentity', 'deviceCode', 'browser'] as const
 export type AuthMethod = (typeof AUTH_METHODS)[number]
 
+/** Sign-ins as a user (delegated): Graph then allows what the user's directory roles allow, not the app's permissions. */
+export const isDelegated = (auth: AuthMethod): boolean => auth === 'deviceCode' || auth === 'browser'
+
 export const DEFAULT_ENDPOINTS = {
   graph: 'https://graph.microsoft.com/v1.0',
   defender: 'https://api.security.microsoft.com',

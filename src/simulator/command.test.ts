@@ -63,6 +63,9 @@ describe('offboard simulate', () => {
     ])
       expect(output).toContain(`export ${name}`)
     expect(output).toContain('demo tenant, 20 devices, seed 3')
+    expect(output).toContain(
+      'OFFBOARD_AUTH=deviceCode: admin@offboard-sim.example (Cloud Device Administrator)',
+    )
   })
 
   it('serves a snapshot folder as it is', async () => {
@@ -75,6 +78,8 @@ describe('offboard simulate', () => {
     })
     expect(output).toContain(`snapshot ${snap}`)
     expect(output).not.toContain('NODE_EXTRA_CA_CERTS')
+    // Without HTTPS @azure/identity refuses the authority, so no user sign-in is offered.
+    expect(output).not.toContain('OFFBOARD_AUTH=deviceCode')
   })
 
   it('rejects bad option values with a message naming the option', async () => {

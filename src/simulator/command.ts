@@ -1,6 +1,6 @@
 /** @module `offboard simulate`: run the local Graph/Defender simulator over the demo tenant or a snapshot until stopped. */
 import { type Command, InvalidArgumentError, Option } from 'commander'
-import { DEFAULT_APP } from './permissions.js'
+import { DEFAULT_APP, DEFAULT_USER } from './permissions.js'
 import type { FaultOptions, Simulator } from './types.js'
 
 export const DEFAULT_SIMULATE_DEVICES = 500
@@ -97,6 +97,12 @@ export function describeSimulator(sim: Simulator, dataLine: string, faults: Faul
     `  tenant id      ${sim.tenantId}`,
     `  client id      ${DEFAULT_APP.clientId}`,
     `  client secret  ${DEFAULT_APP.clientSecret}`,
+    // @azure/identity signs users in over HTTPS only.
+    ...(sim.caPath
+      ? [
+          `  user sign-in   OFFBOARD_AUTH=deviceCode: ${DEFAULT_USER.upn} (Cloud Device Administrator) approves it`,
+        ]
+      : []),
     ...(sim.caPath ? [`  CA certificate ${sim.caPath}`] : []),
     `  data           ${dataLine}`,
     `  faults         ${describeFaults(faults)}`,
@@ -119,9 +125,10 @@ export function registerSimulate(program: Command, io: SimulateIo = {}): void {
     .summary('run a local server that speaks the Graph and Defender APIs, for trying offboard safely')
     .description(
       'Serves Intune, Entra ID, Autopilot, Teams (beta) and Defender for Endpoint over HTTP(S) on 127.0.0.1, with\n' +
-        'the real paging, permissions, error bodies, $batch, Defender rate limits and a client-credentials token\n' +
-        'endpoint, over the demo tenant or a snapshot folder. Mutations change its data, so a plan can be executed\n' +
-        'end to end. Faults (throttling, 5xx, resets, truncated bodies, looping nextLinks) are repeatable by seed.',
+        'the real paging, permissions, error bodies, $batch, Defender rate limits, a client-credentials token\n' +
+        'endpoint and device code sign-in (approved automatically as a Cloud Device Administrator), over the demo\n' +
+        'tenant or a snapshot folder. Mutations change its data, so a plan can be executed end to end. Faults\n' +
+        '(throttling, 5xx, resets, truncated bodies, looping nextLinks) are repeatable by seed.',
     )
     .addOption(
       new Option('--devices <n>', `demo tenant size (default ${DEFAULT_SIMULATE_DEVICES})`)

@@ -1,7 +1,7 @@
 /** @module Graph mutations: Entra disable (PATCH), Intune delete and retire, Autopilot deregister and unassign user. */
 import { graphError, json, noContent } from './errors.js'
 import { findOr404, GRAPH_COLLECTIONS } from './graph-devices.js'
-import { PERMISSIONS } from './permissions.js'
+import { mayEnableDevices, PERMISSIONS } from './permissions.js'
 import type { RouteContext, RouteDef } from './routing.js'
 import type { SimResponse } from './types.js'
 
@@ -15,7 +15,9 @@ function insufficientPrivileges(): SimResponse {
 
 /**
  * `PATCH /devices/{id}`. App-only callers may change only `extensionAttributes` on non-Windows devices, and
- * nothing on Linux ones (reference §2.1, §0.6), so disabling an iOS/Android/macOS object answers 403.
+ * nothing on Linux ones (reference §2.1, §0.6), so disabling an iOS/Android/macOS object answers 403. A signed-in
+ * user may set `accountEnabled` on any device, Linux included, only with the Cloud Device Administrator, Intune
+ * Administrator (or Global Administrator) role in the token's `wids`; Graph's 403 names no role either way.
  */
 function patchDevice(ctx: RouteContext): SimResponse {
   const found = findOr404(ctx, ENTRA)
@@ -64,9 +66,13 @@ function patchDevice(ctx: RouteContext): SimResponse {
         )
     }
   }
-  const os = typeof found.rec.operatingSystem === 'string' ? found.rec.operatingSystem.toLowerCase() : ''
-  if (os === 'linux') return insufficientPrivileges()
-  if (!os.startsWith('windows') && 'accountEnabled' in patch) return insufficientPrivileges()
+  if (ctx.claims.idtyp === 'user') {
+    if ('accountEnabled' in patch && !mayEnableDevices(ctx.claims.wids)) return insufficientPrivileges()
+  } else {
+    const os = typeof found.rec.operatingSystem === 'string' ? found.rec.operatingSystem.toLowerCase() : ''
+    if (os === 'linux') return insufficientPrivileges()
+    if (!os.startsWith('windows') && 'accountEnabled' in patch) return insufficientPrivileges()
+  }
 
   if (typeof patch.accountEnabled === 'boolean') found.rec.accountEnabled = patch.accountEnabled
   if (ext) {

@@ -4,7 +4,14 @@ export { DEFAULT_DEFENDER_LIMITS, DEFENDER_MAX_TOP } from './defender.js'
 export { FAULT_RETRY_AFTER_S } from './faults.js'
 export { DEFAULT_PAGE_SIZE, ENTRA_MAX_TOP } from './graph-devices.js'
 export { loadSimulatorData, type SimulatorDataSource } from './load.js'
-export { ALL_PERMISSIONS, DEFENDER_AUDIENCE, GRAPH_AUDIENCE, PERMISSIONS } from './permissions.js'
+export {
+  ALL_PERMISSIONS,
+  DEFAULT_USER,
+  DEFENDER_AUDIENCE,
+  DIRECTORY_ROLE_TEMPLATE_IDS,
+  GRAPH_AUDIENCE,
+  PERMISSIONS,
+} from './permissions.js'
 export { DEFAULT_APP, DEFAULT_TENANT_ID, startSimulator } from './server.js'
 export type {
   FaultOptions,
@@ -14,4 +21,5 @@ export type {
   SimulatorApp,
   SimulatorData,
   SimulatorOptions,
+  SimulatorUser,
 } from './types.js'

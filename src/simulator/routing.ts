@@ -5,7 +5,7 @@
 import { apiError } from './errors.js'
 import type { FaultInjector } from './faults.js'
 import type { SkipTokens } from './odata.js'
-import { DEFENDER_AUDIENCE_ALIASES, GRAPH_AUDIENCE } from './permissions.js'
+import { DEFENDER_AUDIENCE_ALIASES, delegatedEquivalents, GRAPH_AUDIENCE } from './permissions.js'
 import type { SimState } from './state.js'
 import type { TokenClaims, TokenIssuer } from './token.js'
 import type { ApiKind, PagedCollection, SimRequest, SimResponse } from './types.js'
@@ -40,7 +40,10 @@ export interface RouteDef {
   /** Graph: path after the version (`/devices/:id`); Defender: the full path (`/api/machines/:id`). */
   path: string
   api: ApiKind
-  /** Any one of these roles allows the call; the first is named when none is held. */
+  /**
+   * Any one of these application permissions allows an app-only call, any of their delegated equivalents
+   * (permissions.ts) a user's call; the first is named when none is held.
+   */
   permissions: readonly string[]
   /** Graph versions serving the route (default both). */
   versions?: readonly GraphVersion[]
@@ -137,15 +140,40 @@ export function clientIdOf(req: SimRequest, sim: SimContext): string | null {
   return verified.ok ? verified.claims.appid : null
 }
 
-function forbidden(api: ApiKind, permission: string): SimResponse {
+export interface MissingPermission {
+  kind: 'application' | 'delegated'
+  /** The least privileged permission that would allow the call. */
+  name: string
+}
+
+/**
+ * Whether a token may call a route: app-only tokens by their roles, user tokens by their scopes (`scp`), so a user
+ * token never passes on an application permission nor an app token on a scope. Null when allowed.
+ */
+export function missingPermission(
+  permissions: readonly string[],
+  claims: TokenClaims,
+): MissingPermission | null {
+  if (claims.idtyp === 'user') {
+    const scopes = (claims.scp ?? '').split(' ')
+    const allowed = delegatedEquivalents(permissions)
+    return allowed.some((p) => scopes.includes(p))
+      ? null
+      : { kind: 'delegated', name: allowed[0] ?? '(none)' }
+  }
+  const roles = claims.roles ?? []
+  return permissions.some((p) => roles.includes(p)) ? null : { kind: 'application', name: permissions[0]! }
+}
+
+function forbidden(api: ApiKind, missing: MissingPermission): SimResponse {
   return api === 'graph'
     ? apiError(
         api,
         403,
         'Authorization_RequestDenied',
-        `Insufficient privileges to complete the operation. Missing application permission: ${permission}.`,
+        `Insufficient privileges to complete the operation. Missing ${missing.kind} permission: ${missing.name}.`,
       )
-    : apiError(api, 403, 'Forbidden', `Missing application permission: ${permission}`)
+    : apiError(api, 403, 'Forbidden', `Missing ${missing.kind} permission: ${missing.name}`)
 }
 
 export function parseJsonBody(body: string | undefined): unknown {
@@ -193,8 +221,8 @@ export async function execute(
     claims = auth.claims
     clientId = claims.appid
   }
-  if (!route.def.permissions.some((p) => claims.roles.includes(p)))
-    return respond(forbidden(api, route.def.permissions[0]!))
+  const missing = missingPermission(route.def.permissions, claims)
+  if (missing) return respond(forbidden(api, missing))
   if (api === 'defender') {
     const admitted = sim.defenderLimiter.admit(claims.appid)
     if (!admitted.ok) {

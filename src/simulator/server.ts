@@ -21,13 +21,13 @@ import {
   type SimContext,
 } from './routing.js'
 import { SimState } from './state.js'
-import { registerTokenRoutes, TokenIssuer } from './token.js'
+import { registerTokenRoutes, signedInUser, TokenIssuer } from './token.js'
 import type { ApiKind, SimRequest, SimResponse, Simulator, SimulatorOptions } from './types.js'
 
 /** Used when neither the options nor the data's meta.json name a tenant. */
 export const DEFAULT_TENANT_ID = '8f4d7a52-3c1e-4b9a-9d6e-5a2b1c0e7f31'
 
-import { DEFAULT_APP } from './permissions.js'
+import { DEFAULT_APP, DEFAULT_USER } from './permissions.js'
 
 export { DEFAULT_APP }
 
@@ -101,6 +101,12 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const clock = opts.clock ?? Date.now
   const tenantId = opts.tenantId ?? opts.data.meta?.tenantId ?? DEFAULT_TENANT_ID
   const apps = opts.apps ?? [DEFAULT_APP]
+  const users = (opts.users ?? [DEFAULT_USER]).map(signedInUser)
+  const approver = opts.deviceCodeUser
+    ? users.find((u) => u.upn.toLowerCase() === opts.deviceCodeUser!.toLowerCase())
+    : users[0]
+  if (opts.deviceCodeUser && !approver)
+    throw new Error(`simulator: deviceCodeUser ${opts.deviceCodeUser} is not one of the configured users`)
   const certificate = opts.https ? await makeCertificate() : undefined
   let origin = ''
   const state = new SimState(opts.data, {
@@ -215,7 +221,15 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       onWire(request, reply, 'graph', (req) => handleBatch(req, version, routes, sim)),
     )
   }
-  registerTokenRoutes(app, { tenantId, apps, issuer, baseUrl: () => origin })
+  registerTokenRoutes(app, {
+    tenantId,
+    apps,
+    issuer,
+    baseUrl: () => origin,
+    approver: approver ?? null,
+    pendingPolls: opts.deviceCodePendingPolls ?? 1,
+    clock,
+  })
   // For tests in another process (no auth: the simulator only listens on 127.0.0.1).
   app.get('/_simulator/calls', async () => state.calls())
   app.get('/_simulator/requests', async () => state.requests())

@@ -9,6 +9,16 @@ export interface SimulatorApp {
   roles: string[]
 }
 
+/** A user who can sign in with the device code flow (delegated tokens). */
+export interface SimulatorUser {
+  /** The user principal name, e.g. admin@contoso.com (the token's `upn`). */
+  upn: string
+  /** Directory role names (e.g. 'Cloud Device Administrator'); the token's `wids` carries their template ids. */
+  directoryRoles?: string[]
+  /** Consented delegated scopes, Graph and Defender together; default every scope the simulator knows. */
+  scopes?: string[]
+}
+
 /** Injected faults; every share is 0..1 and draws come from one seeded PRNG, so a run is repeatable. */
 export interface FaultOptions {
   /** Share of data requests answered 429 with a small fractional Retry-After. */
@@ -39,6 +49,15 @@ export interface SimulatorOptions {
   https?: boolean
   /** Default: one app with every permission (DEFAULT_APP). */
   apps?: SimulatorApp[]
+  /** Users for the device code flow; default one Cloud Device Administrator (DEFAULT_USER). */
+  users?: SimulatorUser[]
+  /**
+   * The device code flow has no browser here: the user named here (default the first of `users`) approves every
+   * code automatically, after the client has polled `deviceCodePendingPolls` times (default 1) and been told
+   * `authorization_pending`.
+   */
+  deviceCodeUser?: string
+  deviceCodePendingPolls?: number
   faults?: FaultOptions
   /** Server default page sizes (for Intune and Autopilot also the cap). */
   pageSize?: Partial<Record<PagedCollection, number>>

@@ -51,7 +51,9 @@ export async function connectFromConfig(env: NodeJS.ProcessEnv): Promise<ApiClie
   return (await clientsFromConfig(env)).graph
 }
 
-async function clientsFromConfig(env: NodeJS.ProcessEnv): Promise<{ graph: ApiClient; defender: ApiClient }> {
+async function clientsFromConfig(
+  env: NodeJS.ProcessEnv,
+): Promise<{ graph: ApiClient; defender: ApiClient; delegated: boolean }> {
   const { loadTenantConfig } = await import('../../lib/config.js')
   const config = await loadTenantConfig(undefined, env)
   if (!config)
@@ -60,7 +62,8 @@ async function clientsFromConfig(env: NodeJS.ProcessEnv): Promise<{ graph: ApiCl
       'Set OFFBOARD_TENANT_ID and OFFBOARD_CLIENT_ID (and a secret, certificate, or OFFBOARD_AUTH=deviceCode); see "Live tenant" in the README.',
     )
   const { connectTenant } = await import('../tenant.js')
-  return (await connectTenant(config)).clients
+  const { clients, delegated } = await connectTenant(config)
+  return { ...clients, delegated }
 }
 
 function parseCount(label: string) {
@@ -87,7 +90,7 @@ export function registerAct(program: Command, deps: ActDeps = {}): void {
   // One sign-in for both clients when neither is injected.
   const connectBoth = async (
     e: NodeJS.ProcessEnv,
-  ): Promise<{ graph: ApiClient; defender?: ApiClient | undefined }> => {
+  ): Promise<{ graph: ApiClient; defender?: ApiClient | undefined; delegated?: boolean }> => {
     if (!deps.connect) return clientsFromConfig(e)
     return { graph: await deps.connect(e), defender: await deps.connectDefender?.(e) }
   }
@@ -152,7 +155,7 @@ Examples:
         const ex = await executor()
         const { loadPolicy } = await import('../load-policy.js')
         const policy = await loadPolicy(opts.policy)
-        const { graph, defender } = await connectBoth(env)
+        const { graph, defender, delegated } = await connectBoth(env)
         const tty = process.stderr.isTTY === true
         // JSON output is for scripts: progress only when asked for; a table run always shows it (plain off a terminal).
         const showProgress = !opts.quiet && (deps.progress ?? format === 'table')
@@ -161,7 +164,7 @@ Examples:
           progress(e)
           await deps.onEvent?.(e)
         }
-        const ctx = { tenantId, actor, graph, ...(defender ? { defender } : {}), onEvent }
+        const ctx = { tenantId, actor, graph, ...(defender ? { defender } : {}), onEvent, delegated }
         const selection = {
           ...(opts.suggestion?.length ? { suggestionIds: opts.suggestion } : {}),
           ...(opts.category ? { category: opts.category } : {}),
