@@ -29,6 +29,8 @@ describe('reading recovery keys from the simulator', () => {
       key: `key-${i + 1}`,
     }))
     keys.push({ ...keys[0]!, id: guid(999, 'b1000000'), deviceId: guid(2, 'd0000000'), key: 'other' })
+    // The docs' examples answer volumeType as "1"; a number must not break the export either.
+    ;(keys[0] as Record<string, unknown>).volumeType = 1
     sim = await startSimulator({
       data: {
         managedDevices: [],
@@ -56,6 +58,7 @@ describe('reading recovery keys from the simulator', () => {
       key: 'key-230',
     })
     expect(d.keys.some((k) => k.key === 'other')).toBe(false)
+    expect(d.keys[0]?.volumeType).toBe('1')
   })
 
   it('skips an object that is gone or has no deviceId, saying why', async () => {

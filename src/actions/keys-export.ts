@@ -20,12 +20,14 @@ export const KEYS_EXPORT_ACTION = 'keys.export'
 export const KEY_READ_PERMISSION = 'BitlockerKey.Read.All'
 const KEYS_PATH = '/informationProtection/bitlocker/recoveryKeys'
 /**
- * Older versions of the recovery-key docs required these headers, newer ones call them optional (reference §2.5);
- * sending them costs nothing.
+ * The list and get docs mark User-Agent as required and `ocp-client-name`/`ocp-client-version` as optional (older
+ * versions required them, reference §2.5); sending all three costs nothing.
  */
-const CLIENT_HEADERS = { 'ocp-client-name': 'offboard', 'ocp-client-version': VERSION }
-/** The list's page size is undocumented; ask for a generous one and follow nextLinks. */
-const LIST_TOP = 100
+const CLIENT_HEADERS = {
+  'user-agent': `offboard/${VERSION}`,
+  'ocp-client-name': 'offboard',
+  'ocp-client-version': VERSION,
+}
 
 export const ExportedKey = z.object({
   id: z.string(),
@@ -108,7 +110,8 @@ async function withKeyPermission<T>(what: string, fn: () => Promise<T>): Promise
 
 const RawKey = z.object({
   id: z.string(),
-  volumeType: z.string().nullish(),
+  // The resource lists names (operatingSystemVolume…); the docs' examples answer "1": keep whichever comes.
+  volumeType: z.union([z.string(), z.number().transform(String)]).nullish(),
   createdDateTime: z.string().nullish(),
   key: z.string().nullish(),
 })
@@ -179,10 +182,8 @@ export async function fetchDeviceKeys(
   const opts = { source: 'entra', permission: KEY_READ_PERMISSION, headers: CLIENT_HEADERS }
   const listed: z.infer<typeof RawKey>[] = []
   await withKeyPermission(`listing the recovery keys of ${name}`, async () => {
-    for await (const page of graph.pages<unknown>(`${KEYS_PATH}?$filter=${filter}&$top=${LIST_TOP}`, {
-      ...opts,
-      top: LIST_TOP,
-    }))
+    // "This method does not support $top" (bitlocker-list-recoverykeys): the service pages with nextLinks.
+    for await (const page of graph.pages<unknown>(`${KEYS_PATH}?$filter=${filter}`, { ...opts, top: 0 }))
       for (const item of page.items) listed.push(parseKey(item, `the recovery key list of ${name}`))
   })
   const keys: z.infer<typeof ExportedKey>[] = []

@@ -45,6 +45,8 @@ describe('simulator BitLocker recovery keys', () => {
     ])
     const bad = await call(`${sim.graphBaseUrl}${keys}?$filter=${encodeURIComponent("volumeType eq 'x'")}`, t)
     expect(bad.status).toBe(400)
+    // "This method does not support $top" (bitlocker-list-recoverykeys).
+    expect((await call(`${sim.graphBaseUrl}${keys}?$top=5`, t)).status).toBe(400)
   })
 
   it('returns the key only with $select=key, and only to BitlockerKey.Read.All', async () => {

@@ -18,7 +18,7 @@ import { PERMISSIONS } from './permissions.js'
 import type { RouteContext, RouteDef } from './routing.js'
 import type { SimResponse } from './types.js'
 
-/** The list's page size; the docs name none, so this is a guess that keeps paging exercised in tests. */
+/** The list's page size: the docs name none and only say a nextLink may come; small enough to exercise paging. */
 export const RECOVERY_KEYS_PAGE_SIZE = 100
 /** "This method supports the $filter OData query parameter to filter results by the deviceId" (bitlocker-list-recoverykeys). */
 const FILTER_SUPPORT: FilterSupport = { ops: { deviceId: ['eq'] } }
@@ -71,10 +71,9 @@ function listKeys(ctx: RouteContext): SimResponse {
       return graphError(400, 'BadRequest', `Invalid filter clause: ${why}.`)
     }
   }
-  const topRaw = req.query.get('$top')
-  const top = topRaw === null ? RECOVERY_KEYS_PAGE_SIZE : Number(topRaw)
-  if (!Number.isInteger(top) || top < 1)
-    return graphError(400, 'BadRequest', `Invalid page size specified: '${topRaw}'.`)
+  // "This method does not support $top" (bitlocker-list-recoverykeys); the service's answer to it is not documented.
+  if (req.query.has('$top'))
+    return graphError(400, 'BadRequest', "The query parameter '$top' is not supported on recoveryKeys.")
   let cursor = { after: 0, page: 1 }
   const token = req.query.get('$skiptoken')
   if (token !== null) {
@@ -82,11 +81,7 @@ function listKeys(ctx: RouteContext): SimResponse {
     if (!decoded) return graphError(400, 'BadRequest', 'The $skiptoken is invalid or has expired.')
     cursor = decoded
   }
-  const { items, more } = sim.state.bitlockerRecoveryKeys.page(
-    cursor.after,
-    Math.min(top, RECOVERY_KEYS_PAGE_SIZE),
-    match,
-  )
+  const { items, more } = sim.state.bitlockerRecoveryKeys.page(cursor.after, RECOVERY_KEYS_PAGE_SIZE, match)
   const body: Record<string, unknown> = { '@odata.context': contextUrl(ctx, false) }
   if (more) {
     const next = sim.skipTokens.encode({ after: items[items.length - 1]!.seq, page: cursor.page + 1 })
