@@ -30,6 +30,7 @@ export const AUDIT_ACTIONS = [
   'user.add',
   'user.role',
   'user.remove',
+  'keys.export',
 ] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number] | `action.${string}`
 

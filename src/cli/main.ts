@@ -6,6 +6,7 @@ import { registerAct, registerUndo } from './commands/act.js'
 import { registerAgent } from './commands/agent.js'
 import { registerDemo } from './commands/demo.js'
 import { registerDoctor } from './commands/doctor.js'
+import { registerKeys } from './commands/keys.js'
 import { registerLogs } from './commands/logs.js'
 import { registerMcp } from './commands/mcp.js'
 import { registerRules } from './commands/rules.js'
@@ -46,6 +47,7 @@ Run 'offboard <command> --help' for the options of a command.`,
   registerRun(program)
   registerAct(program)
   registerUndo(program)
+  registerKeys(program)
   registerSuggestions(program)
   registerTasks(program)
   registerAgent(program)

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { generateDemoTenant } from '../demo/generate.js'
+import { demoRecoveryKeys } from '../demo/recovery-keys.js'
 import { COLLECTIONS, type CollectionName } from './state.js'
 import type { SimulatorData } from './types.js'
 
@@ -46,7 +47,9 @@ async function readCollectionFile(dir: string, name: CollectionName): Promise<ob
 
 /**
  * Demo tenant for `{ devices, seed }`; otherwise each `<collection>.json` / `.jsonl` and `meta.json` of the folder.
- * A missing export serves an empty collection.
+ * A missing export serves an empty collection. BitLocker recovery keys come from `bitlockerRecoveryKeys.json` when
+ * the folder has one, else are made up for the joined Windows devices (`demoRecoveryKeys`), so `keys export` has
+ * something to read.
  * @throws Error when the folder has none of the exports or a file is not JSON.
  */
 export async function loadSimulatorData(source: SimulatorDataSource): Promise<SimulatorData> {
@@ -58,6 +61,7 @@ export async function loadSimulatorData(source: SimulatorDataSource): Promise<Si
       windowsAutopilotDeviceIdentities: t.windowsAutopilotDeviceIdentities,
       machines: t.machines,
       teamworkDevices: t.teamworkDevices,
+      bitlockerRecoveryKeys: demoRecoveryKeys(t.devices),
       meta: t.meta,
     }
   }
@@ -66,6 +70,9 @@ export async function loadSimulatorData(source: SimulatorDataSource): Promise<Si
   if (loaded.every((c) => c === undefined))
     throw new Error(`simulator: ${dir} holds none of ${COLLECTIONS.map((c) => `${c}.json`).join(', ')}`)
   const [managedDevices, devices, windowsAutopilotDeviceIdentities, machines, teamworkDevices] = loaded
+  // Not an export offboard makes (it never reads keys into a snapshot): a test file may bring one, else keys are made up.
+  const keysPath = join(dir, 'bitlockerRecoveryKeys.json')
+  const keys = existsSync(keysPath) ? await readJsonCollection(keysPath) : demoRecoveryKeys(devices ?? [])
   const metaPath = join(dir, 'meta.json')
   const meta = existsSync(metaPath)
     ? (JSON.parse(await readFile(metaPath, 'utf8')) as SimulatorData['meta'])
@@ -76,6 +83,7 @@ export async function loadSimulatorData(source: SimulatorDataSource): Promise<Si
     windowsAutopilotDeviceIdentities: windowsAutopilotDeviceIdentities ?? [],
     machines: machines ?? [],
     teamworkDevices: teamworkDevices ?? [],
+    bitlockerRecoveryKeys: keys,
     ...(meta ? { meta } : {}),
   }
 }

@@ -17,6 +17,11 @@ export const PERMISSIONS = {
   intuneRetire: ['DeviceManagementManagedDevices.PrivilegedOperations.All'],
   entraRead: ['Device.Read.All', 'Device.ReadWrite.All', 'Directory.Read.All'],
   entraWrite: ['Device.ReadWrite.All', 'Directory.ReadWrite.All'],
+  /** Reference §2.1: Device.ReadWrite.All is the only application permission for deleting a device. */
+  entraDelete: ['Device.ReadWrite.All'],
+  /** Reference §2.5: ReadBasic lists keys without their value; only Read.All returns `key`. */
+  bitlockerRead: ['BitlockerKey.ReadBasic.All', 'BitlockerKey.Read.All'],
+  bitlockerReadKey: ['BitlockerKey.Read.All'],
   autopilotRead: ['DeviceManagementServiceConfig.Read.All', 'DeviceManagementServiceConfig.ReadWrite.All'],
   autopilotWrite: ['DeviceManagementServiceConfig.ReadWrite.All'],
   teamsRead: ['TeamworkDevice.Read.All'],
@@ -36,6 +41,8 @@ export const GRAPH_PERMISSIONS: readonly string[] = [
   'DeviceManagementServiceConfig.Read.All',
   'DeviceManagementServiceConfig.ReadWrite.All',
   'TeamworkDevice.Read.All',
+  'BitlockerKey.ReadBasic.All',
+  'BitlockerKey.Read.All',
 ]
 
 export const DEFENDER_PERMISSIONS: readonly string[] = [

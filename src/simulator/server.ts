@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { generate } from 'selfsigned'
 import { handleBatch } from './batch.js'
+import { bitlockerRoutes } from './bitlocker.js'
 import { DEFAULT_DEFENDER_LIMITS, DefenderRateLimiter, defenderRoutes } from './defender.js'
 import { apiError, DEFENDER_JSON, GRAPH_JSON } from './errors.js'
 import { FaultInjector } from './faults.js'
@@ -205,7 +206,12 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     return send(request, reply, api, res, transport.truncateAt)
   }
 
-  const routes: BoundRoute[] = bindRoutes([...graphReadRoutes, ...graphActionRoutes, ...defenderRoutes])
+  const routes: BoundRoute[] = bindRoutes([
+    ...graphReadRoutes,
+    ...graphActionRoutes,
+    ...bitlockerRoutes,
+    ...defenderRoutes,
+  ])
   for (const route of routes) {
     app.route({
       method: route.def.method,

@@ -111,6 +111,8 @@ export interface StateOptions {
 /** Everything that changes while the simulator runs. Time-based effects settle lazily on every request (`settle`). */
 export class SimState {
   readonly collections: Record<CollectionName, Collection>
+  /** Kept apart from COLLECTIONS: keys are not a device inventory that snapshots load or the product reads. */
+  readonly bitlockerRecoveryKeys: Collection
   readonly machineActions: MachineAction[] = []
   private readonly pendingActions: PendingAction[] = []
   /** Autopilot identities being deregistered: id → when they disappear. */
@@ -132,6 +134,7 @@ export class SimState {
       machines: new Collection(data.machines ?? []),
       teamworkDevices: new Collection(data.teamworkDevices ?? []),
     }
+    this.bitlockerRecoveryKeys = new Collection(data.bitlockerRecoveryKeys ?? [])
     this.meta = data.meta ? structuredClone(data.meta) : undefined
   }
 
@@ -230,6 +233,9 @@ export class SimState {
       windowsAutopilotDeviceIdentities: copy('windowsAutopilotDeviceIdentities'),
       machines: copy('machines'),
       teamworkDevices: copy('teamworkDevices'),
+      ...(this.bitlockerRecoveryKeys.size
+        ? { bitlockerRecoveryKeys: structuredClone(this.bitlockerRecoveryKeys.all()) }
+        : {}),
       ...(this.meta ? { meta: structuredClone(this.meta) } : {}),
     }
   }

@@ -84,6 +84,8 @@ export interface SimulatorData {
   windowsAutopilotDeviceIdentities: object[]
   machines: object[]
   teamworkDevices?: object[]
+  /** BitLocker recovery keys (`bitlockerRecoveryKey`, with `key`); served by `bitlocker.ts`. */
+  bitlockerRecoveryKeys?: object[]
   meta?: { tenantId?: string; takenAt?: string }
 }
 
