@@ -98,10 +98,11 @@ export function entraDeleteHandler(opts: EntraDeleteOptions = {}): OperationHand
     operation: 'delete',
     describe: (t) => ({
       call: `DELETE /devices/${t.target} (in $batch)`,
-      change: 'the device object is deleted',
-      warning:
-        'This cannot be undone; BitLocker keys stored on it are deleted. It runs only for objects offboard disabled ' +
-        `at least ${graceDays} days ago, never for Autopilot devices, and only once the keys were exported.`,
+      // The conditions (disabled by offboard ≥ graceDays ago, not Autopilot, keys exported) are checked by verify,
+      // so the dry run shows a refusal where one applies; this says what a delete that runs does.
+      change:
+        'the device object is deleted — cannot be undone; BitLocker keys stored on it are deleted ' +
+        `(runs only for objects offboard disabled at least ${graceDays} days ago, never for Autopilot devices, keys exported)`,
     }),
     async verify(ctx, targets) {
       const results = await sendBatch(

@@ -20,8 +20,10 @@ import type { ActionStepsTable } from '../store/schema.js'
 import type { Store } from '../store/store.js'
 import { autopilotDeleteHandler, autopilotUnassignHandler } from './autopilot.js'
 import { defenderOffboardHandler } from './defender-offboard.js'
+import { DEFAULT_GRACE_DAYS, entraDeleteHandler } from './entra-delete.js'
 import { ENTRA_WRITE_LIMITS, entraDisableHandler } from './entra-disable.js'
 import {
+  type ActHistory,
   BATCH_SIZE,
   type HandlerContext,
   HandlerRegistry,
@@ -32,6 +34,7 @@ import {
   type StepTarget,
 } from './handler.js'
 import { intuneDeleteHandler, intuneRetireHandler } from './intune-device.js'
+import { keysExportedAt } from './keys-export.js'
 
 /** decisions.md, "Brakes": per-run caps on destructive steps and on the share of the fleet touched. */
 export const DEFAULT_MAX_ACTIONS = 100
@@ -138,6 +141,10 @@ export interface ActContext {
   onEvent?: (e: ActEvent) => void | Promise<void>
   /** Signed in as a user (device code, browser): see HandlerContext.delegated. */
   delegated?: boolean
+  /** The tenant policy's `entraDeleteGraceDays` (default 30): kept with the act, so --resume applies the same. */
+  entraDeleteGraceDays?: number
+  /** The admin acknowledged (`--keys-exported`) that BitLocker keys were saved outside offboard; kept with the act. */
+  keysExported?: boolean
 }
 
 export interface ActOptions extends ActContext {
@@ -159,10 +166,18 @@ export class BrakeError extends OffboardError {
   }
 }
 
-/** The handlers offboard runs by default; one write limiter per process (the Entra limit is per app and tenant). */
-export function defaultRegistry(): HandlerRegistry {
+/**
+ * The handlers offboard runs by default; one Entra write limiter shared by disable and delete (the limit is per app
+ * and tenant, reference §2.4).
+ */
+export function defaultRegistry(opts: { entraDeleteGraceDays?: number } = {}): HandlerRegistry {
+  const writeLimiter = new RateLimiter({ windows: ENTRA_WRITE_LIMITS })
   return new HandlerRegistry([
-    entraDisableHandler({ writeLimiter: new RateLimiter({ windows: ENTRA_WRITE_LIMITS }) }),
+    entraDisableHandler({ writeLimiter }),
+    entraDeleteHandler({
+      writeLimiter,
+      ...(opts.entraDeleteGraceDays !== undefined ? { graceDays: opts.entraDeleteGraceDays } : {}),
+    }),
     intuneDeleteHandler(),
     intuneRetireHandler(),
     autopilotUnassignHandler(),
@@ -192,8 +207,13 @@ const planRank = (s: { system: string; operation: string }): number => {
   return i < 0 ? PLAN_ORDER.length : i
 }
 
-function registryOf(ctx: { registry?: HandlerRegistry | undefined }): HandlerRegistry {
-  return ctx.registry ?? defaultRegistry()
+function registryOf(ctx: Pick<ActContext, 'registry' | 'entraDeleteGraceDays'>): HandlerRegistry {
+  return (
+    ctx.registry ??
+    defaultRegistry(
+      ctx.entraDeleteGraceDays !== undefined ? { entraDeleteGraceDays: ctx.entraDeleteGraceDays } : {},
+    )
+  )
 }
 
 /** The policy's name for an opt-in operation: Autopilot's two steps (unassign user, delete) are "deregister" there. */
@@ -343,7 +363,7 @@ export async function dryRunAct(store: Store, opts: ActOptions): Promise<ActResu
   await authorize(store, opts.actor, 'view', { tenantId: opts.tenantId })
   const plan = await planAct(store, opts)
   const registry = registryOf(opts)
-  const hctx = handlerContext(opts)
+  const hctx = handlerContext(opts, store)
   const steps: StepResult[] = []
   for (const group of chunksByHandler(plan.steps, registry)) {
     const targets = group.items.map((p) => ({
@@ -430,7 +450,11 @@ export async function startAct(store: Store, opts: ActOptions): Promise<ActResul
         actor: opts.actor,
         status: 'running',
         selection: JSON.stringify(opts.selection),
-        options: JSON.stringify({ brakes: plan.brakes }),
+        options: JSON.stringify({
+          brakes: plan.brakes,
+          entraDeleteGraceDays: opts.entraDeleteGraceDays ?? DEFAULT_GRACE_DAYS,
+          ...(opts.keysExported ? { keysExported: true } : {}),
+        }),
         started_at: at,
       })
       .execute()
@@ -458,7 +482,13 @@ export async function startAct(store: Store, opts: ActOptions): Promise<ActResul
       action: 'action.act.start',
       tenantId: opts.tenantId,
       target: actId,
-      after: { runId: plan.runId, selection: opts.selection, steps: plan.steps.length, brakes: plan.brakes },
+      after: {
+        runId: plan.runId,
+        selection: opts.selection,
+        steps: plan.steps.length,
+        brakes: plan.brakes,
+        ...(opts.keysExported ? { keysExportedAcknowledged: true } : {}),
+      },
       result: 'ok',
     })
   })
@@ -475,7 +505,18 @@ export async function resumeAct(store: Store, ctx: ActContext): Promise<ActResul
   await authorize(store, ctx.actor, 'disableDevices', { tenantId: ctx.tenantId })
   const act = await runningAct(store, ctx.tenantId)
   if (!act) throw new NotFoundError(`tenant ${ctx.tenantId} has no unfinished act to resume.`)
-  return executeAct(store, act.id, ctx, [])
+  // The act continues under the conditions it was started with.
+  const kept = (act.options ?? {}) as { entraDeleteGraceDays?: number; keysExported?: boolean }
+  return executeAct(
+    store,
+    act.id,
+    {
+      ...ctx,
+      ...(kept.entraDeleteGraceDays !== undefined ? { entraDeleteGraceDays: kept.entraDeleteGraceDays } : {}),
+      ...(kept.keysExported ? { keysExported: true } : {}),
+    },
+    [],
+  )
 }
 
 async function runningAct(store: Store, tenantId: string) {
@@ -487,8 +528,30 @@ async function runningAct(store: Store, tenantId: string) {
     .executeTakeFirst()
 }
 
-function handlerContext(ctx: ActContext): HandlerContext {
+/** What the store knows about earlier acts and key exports of the tenant, for Entra delete's conditions. */
+function historyOf(store: Store, tenantId: string): ActHistory {
   return {
+    async disabledAt(objectId) {
+      const row = await store.db
+        .selectFrom('action_steps')
+        .select('updated_at')
+        .where('tenant_id', '=', tenantId)
+        .where('system', '=', 'entra')
+        .where('operation', '=', 'disable')
+        .where('target', '=', objectId)
+        .where('state', '=', 'done')
+        .orderBy('updated_at', 'desc')
+        .executeTakeFirst()
+      return row?.updated_at ?? null
+    },
+    keysExportedAt: (objectId) => keysExportedAt(store, tenantId, objectId),
+  }
+}
+
+function handlerContext(ctx: ActContext, store: Store): HandlerContext {
+  return {
+    history: historyOf(store, ctx.tenantId),
+    ...(ctx.keysExported ? { keysExportedAcknowledged: true } : {}),
     graph: ctx.graph,
     ...(ctx.defender ? { defender: ctx.defender } : {}),
     ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
@@ -522,7 +585,7 @@ async function executeAct(
   notRun: PlanStep[],
 ): Promise<ActResult> {
   const registry = registryOf(ctx)
-  const hctx = handlerContext(ctx)
+  const hctx = handlerContext(ctx, store)
   const act = await store.db.selectFrom('acts').selectAll().where('id', '=', actId).executeTakeFirstOrThrow()
   const all = await stepsOf(store, actId)
   const total = all.length
@@ -791,7 +854,7 @@ export async function undoAction(store: Store, ctx: ActContext & { id: string })
   if (rows.length === 0)
     throw new NotFoundError(`no action step or act ${ctx.id} for tenant ${ctx.tenantId}.`)
   const registry = registryOf(ctx)
-  const hctx = handlerContext(ctx)
+  const hctx = handlerContext(ctx, store)
   const results: UndoResult[] = []
   for (const row of rows) {
     if (row.state !== 'done') {

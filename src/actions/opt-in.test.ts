@@ -83,12 +83,33 @@ function autopilotSteps(n: number): Action[] {
 }
 
 /** A completed run whose suggestions carry the given plans (device n: {@link planFor} plus its offboard step). */
-async function seed(store: Store, devices: readonly number[]): Promise<void> {
+/** The Entra delete step a plan carries for device `n` (opt-in; reference §2.5). */
+function entraDeleteStep(n: number): Action {
+  const id = planFor(n)[1]!.target
+  return {
+    step: 5,
+    system: 'entra',
+    operation: 'delete',
+    target: id,
+    targetName: `PC-${n}`,
+    automation: 'optIn',
+    instructions: 'Export the keys, then delete the Entra object.',
+    prerequisites: [],
+    warnings: ['Deleting an Entra device object cannot be undone.'],
+    request: { api: 'graph', method: 'DELETE', path: `/devices/${id}` },
+  }
+}
+
+async function seed(
+  store: Store,
+  devices: readonly number[],
+  plan: (n: number) => Action[] = (n) => [...planFor(n), ...autopilotSteps(n), offboardStep(n)],
+): Promise<void> {
   await addUser(store, ACTOR, ACTOR, 'admin')
   const base = fakeReport(TENANT, [])
   const suggestions = devices.map((n) => ({
     ...fakeSuggestion({ device: n, category: 'stale' }),
-    actions: [...planFor(n), ...autopilotSteps(n), offboardStep(n)],
+    actions: plan(n),
   }))
   const report = Report.parse({
     ...base,
@@ -116,15 +137,16 @@ describe.each(testBackends())('opt-in operations ($name)', (backend) => {
     machines: Record<number, Record<string, unknown>> = {},
     intune: Record<number, Record<string, unknown>> = {},
     simOptions: Partial<SimulatorOptions> = {},
+    shape: { entra?: Record<number, Record<string, unknown>>; plan?: (n: number) => Action[] } = {},
   ) {
     const store = await backend.create()
-    await seed(store, devices)
+    await seed(store, devices, shape.plan)
     const sim = await startSimulator({
       // MachineActions end at once unless a test follows them over time.
       machineActionDelayMs: 0,
       ...simOptions,
       data: {
-        ...simulatorData(devices.length),
+        ...simulatorData(devices.length, shape.entra),
         managedDevices: devices.map((n) => managedDevice(n, intune[n] ?? {})),
         machines: devices.map((n) => machine(n, machines[n] ?? {})),
         windowsAutopilotDeviceIdentities: devices.map((n) => autopilotIdentity(n)),
@@ -467,6 +489,97 @@ describe.each(testBackends())('opt-in operations ($name)', (backend) => {
       await backend.cleanup()
     }
   }, 120_000)
+
+  describe('entra.delete', () => {
+    const DAY = 86_400_000
+    /** Records that an earlier act of offboard disabled device n's Entra object `daysAgo` days ago. */
+    async function disabledByOffboard(store: Store, n: number, daysAgo: number) {
+      const at = new Date(store.clock().getTime() - daysAgo * DAY)
+      const runId = (await store.db.selectFrom('runs').select('id').executeTakeFirstOrThrow()).id
+      await store.db
+        .insertInto('acts')
+        .values({
+          id: `earlier-${n}`,
+          tenant_id: TENANT,
+          run_id: runId,
+          actor: ACTOR,
+          status: 'completed',
+          selection: '{}',
+          options: '{}',
+          started_at: at,
+        })
+        .execute()
+      await store.db
+        .insertInto('action_steps')
+        .values({
+          act_id: `earlier-${n}`,
+          tenant_id: TENANT,
+          position: 1,
+          suggestion_id: 'sg-old',
+          system: 'entra',
+          operation: 'disable',
+          target: planFor(n)[1]!.target,
+          target_name: null,
+          state: 'done',
+          created_at: at,
+          updated_at: at,
+        })
+        .execute()
+    }
+    const disabled = {
+      1: { accountEnabled: false },
+      2: { accountEnabled: false },
+      3: { accountEnabled: false },
+    }
+
+    it('deletes, once, only what offboard disabled past the grace period with keys exported; refuses the rest with the reason', async () => {
+      const { act, store, sim, writes } = await setUp(
+        [1, 2, 3],
+        {},
+        {},
+        {},
+        { entra: disabled, plan: (n) => [entraDeleteStep(n)] },
+      )
+      await disabledByOffboard(store, 1, 31)
+      await disabledByOffboard(store, 2, 10)
+      // Device 3 was disabled outside offboard: its disable time is unknown.
+      const result = await act(['entra.delete'], { keysExported: true })
+      const state = (n: number) => result.steps.find((s) => s.target === planFor(n)[1]!.target)!
+      expect(state(1).state).toBe('done')
+      expect(state(2).state).toBe('failed')
+      expect(state(2).note).toMatch(/grace|eligible/i)
+      expect(state(3).state).toBe('failed')
+      expect(state(3).note).toMatch(/offboard/i)
+      expect(writes().map((c) => `${c.method} ${c.path}`)).toEqual([
+        `DELETE /v1.0/devices/${planFor(1)[1]!.target}`,
+      ])
+      expect(sim.data().devices.map((d) => (d as { id: string }).id)).not.toContain(planFor(1)[1]!.target)
+      // The acknowledgement is kept with the act.
+      const acts = await store.db
+        .selectFrom('acts')
+        .select('options')
+        .where('id', 'not like', 'earlier-%')
+        .execute()
+      expect(acts[0]!.options).toMatchObject({ keysExported: true, entraDeleteGraceDays: 30 })
+    })
+
+    it('refuses without exported keys, and uses the policy grace period', async () => {
+      const { act, store, writes } = await setUp(
+        [1],
+        {},
+        {},
+        {},
+        { entra: disabled, plan: (n) => [entraDeleteStep(n)] },
+      )
+      await disabledByOffboard(store, 1, 10)
+      const noKeys = await act(['entra.delete'], { entraDeleteGraceDays: 7 })
+      expect(noKeys.steps[0]!.state).toBe('failed')
+      expect(noKeys.steps[0]!.note).toContain('keys export')
+      expect(writes()).toEqual([])
+      const acknowledged = await act(['entra.delete'], { entraDeleteGraceDays: 7, keysExported: true })
+      expect(acknowledged.steps[0]!.state).toBe('done')
+    })
+  })
 
   it('a later step of a device whose earlier step failed is not run', async () => {
     // A personal device's Intune record is never deleted (the plan retires those), so its Entra disable waits too.

@@ -15,7 +15,7 @@ import {
   queryWithout,
 } from './odata.js'
 import { PERMISSIONS } from './permissions.js'
-import type { RouteContext, RouteDef } from './routing.js'
+import { missingPermission, type RouteContext, type RouteDef } from './routing.js'
 import type { SimResponse } from './types.js'
 
 /** The list's page size: the docs name none and only say a nextLink may come; small enough to exercise paging. */
@@ -98,7 +98,7 @@ function getKey(ctx: RouteContext): SimResponse {
   const rec = ctx.sim.state.bitlockerRecoveryKeys.get(ctx.params.id!)
   if (!rec) return graphError(404, 'NotFound', `BitLocker recovery key '${ctx.params.id}' was not found.`)
   const wantsKey = select.value.includes('key')
-  if (wantsKey && !PERMISSIONS.bitlockerReadKey.some((p) => ctx.claims.roles.includes(p)))
+  if (wantsKey && missingPermission(PERMISSIONS.bitlockerReadKey, ctx.claims) !== null)
     return graphError(
       403,
       'Authorization_RequestDenied',

@@ -87,6 +87,9 @@ export const DELEGATED_EQUIVALENTS: Record<string, readonly string[]> = {
   'Machine.Read.All': ['Machine.Read'],
   'Machine.ReadWrite.All': ['Machine.ReadWrite'],
   'Machine.Offboard': ['Machine.Offboard'],
+  // Reference §2.5: the same names, delegated and application.
+  'BitlockerKey.ReadBasic.All': ['BitlockerKey.ReadBasic.All'],
+  'BitlockerKey.Read.All': ['BitlockerKey.Read.All'],
 }
 
 /** The delegated scopes that allow what any of `permissions` allows, least privileged first, without repeats. */
@@ -99,6 +102,7 @@ export function delegatedEquivalents(permissions: readonly string[]): string[] {
 
 /** Delegated scopes per resource that the simulator's public client is consented for (a user token's `scp`). */
 export const DELEGATED_GRAPH_SCOPES: readonly string[] = [
+  'BitlockerKey.Read.All',
   'Device.Read.All',
   'DeviceManagementManagedDevices.Read.All',
   'DeviceManagementManagedDevices.ReadWrite.All',

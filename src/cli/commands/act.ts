@@ -39,6 +39,7 @@ interface ActOptions {
   maxActions?: number
   maxShare?: number
   policy?: string
+  keysExported?: boolean
   tenant?: string
   format?: OutputFormat
   quiet?: boolean
@@ -127,6 +128,10 @@ export function registerAct(program: Command, deps: ActDeps = {}): void {
     )
     .option('--max-share <percent>', 'cap on the share of the fleet touched (default 10)', parseShare)
     .option('--policy <file>', 'the tenant policy (JSON); its optIn list enables opt-in operations')
+    .option(
+      '--keys-exported',
+      "for entra.delete: the BitLocker recovery keys were saved outside offboard (else 'offboard keys export' must have saved them)",
+    )
     .option('-q, --quiet', 'no progress output')
     .addOption(tenantOption())
     .addOption(formatOption())
@@ -165,6 +170,11 @@ Examples:
           await deps.onEvent?.(e)
         }
         const ctx = { tenantId, actor, graph, ...(defender ? { defender } : {}), onEvent, delegated }
+        // Entra delete's conditions come with a new act; --resume keeps those the act started with.
+        const conditions = {
+          entraDeleteGraceDays: policy.entraDeleteGraceDays,
+          ...(opts.keysExported ? { keysExported: true } : {}),
+        }
         const selection = {
           ...(opts.suggestion?.length ? { suggestionIds: opts.suggestion } : {}),
           ...(opts.category ? { category: opts.category } : {}),
@@ -177,8 +187,9 @@ Examples:
         let result: ActResult
         try {
           if (opts.resume) result = await ex.resumeAct(store, ctx)
-          else if (opts.confirm) result = await ex.startAct(store, { ...ctx, selection, policy, ...limits })
-          else result = await ex.dryRunAct(store, { ...ctx, selection, policy, ...limits })
+          else if (opts.confirm)
+            result = await ex.startAct(store, { ...ctx, ...conditions, selection, policy, ...limits })
+          else result = await ex.dryRunAct(store, { ...ctx, ...conditions, selection, policy, ...limits })
         } catch (err) {
           // A call that failed outright (network, sign-in) leaves the act unfinished in the store, to be continued.
           if ((opts.confirm || opts.resume) && err instanceof SourceError)

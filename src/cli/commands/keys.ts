@@ -8,7 +8,7 @@ import { formatOption, type OutputFormat, outputFormat, tenantOption, writerOf }
 import { actorOf, type CommandDeps, resolveTenant, storeOpener, withStore } from '../../agent/context.js'
 import { renderJson, renderTable } from '../../agent/format.js'
 import { Category } from '../../domain/report.js'
-import { ConfigError, UsageError } from '../../lib/errors.js'
+import { UsageError } from '../../lib/errors.js'
 import type { ApiClient } from '../../lib/graph-client.js'
 import { sanitizeText as clean } from '../../report/sanitize.js'
 import type { Store } from '../../store/store.js'
@@ -31,19 +31,6 @@ interface ExportOptions {
   force?: boolean
   tenant?: string
   format?: OutputFormat
-}
-
-/** Signs in as the tenant configuration says (OFFBOARD_* variables or offboard.config.json), as `offboard act` does. */
-async function connectFromConfig(env: NodeJS.ProcessEnv): Promise<ApiClient> {
-  const { loadTenantConfig } = await import('../../lib/config.js')
-  const config = await loadTenantConfig(undefined, env)
-  if (!config)
-    throw new ConfigError(
-      'no tenant is configured, so offboard cannot reach Microsoft Graph to read recovery keys.',
-      'Set OFFBOARD_TENANT_ID and OFFBOARD_CLIENT_ID (and a secret, certificate, or OFFBOARD_AUTH=deviceCode); see "Live tenant" in the README.',
-    )
-  const { connectTenant } = await import('../tenant.js')
-  return (await connectTenant(config)).clients.graph
 }
 
 /**
@@ -86,7 +73,8 @@ export function registerKeys(program: Command, deps: KeysDeps = {}): void {
   const open = storeOpener(deps)
   const write = writerOf(deps)
   const env = deps.env ?? process.env
-  const connect = deps.connect ?? connectFromConfig
+  const connect =
+    deps.connect ?? (async (e: NodeJS.ProcessEnv) => (await import('./act.js')).connectFromConfig(e))
 
   const keys = program
     .command('keys')
