@@ -4,6 +4,7 @@ import { registerSimulate } from '../simulator/command.js'
 import { VERSION } from '../version.js'
 import { registerAct, registerUndo } from './commands/act.js'
 import { registerAgent } from './commands/agent.js'
+import { registerAsk } from './commands/ask.js'
 import { registerDemo } from './commands/demo.js'
 import { registerDoctor } from './commands/doctor.js'
 import { registerLogs } from './commands/logs.js'
@@ -46,6 +47,7 @@ Run 'offboard <command> --help' for the options of a command.`,
   registerAct(program)
   registerUndo(program)
   registerSuggestions(program)
+  registerAsk(program)
   registerTasks(program)
   registerAgent(program)
   registerUsers(program)
