@@ -301,7 +301,7 @@ const ANSWERED: Row[] = [
     },
   },
   {
-    q: (r) => `why was ${firstOf(r, 'stale').device.displayName.toLowerCase()} flagged`,
+    q: (r) => `why was ${firstOf(r, 'stale').device.displayName!.toLowerCase()} flagged`,
     kind: 'explainDevice',
     check: (a, r) => expect(a.devices[0]!.suggestionId).toBe(firstOf(r, 'stale').id),
   },
