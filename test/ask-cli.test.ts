@@ -18,7 +18,7 @@ const work = mkdtempSync(join(tmpdir(), 'offboard-ask-'))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
 // This file's own data folder: runs are recorded in the store by default.
-const ENV = {
+const ENV: NodeJS.ProcessEnv = {
   ...process.env,
   NO_COLOR: '1',
   CI: '1',
