@@ -87,7 +87,7 @@ const ChatResponse = z.object({
     .min(1),
 })
 
-type Message =
+export type Message =
   | { role: 'system' | 'user'; content: string }
   | { role: 'assistant'; content: string | null; tool_calls?: ToolCall[] }
   | { role: 'tool'; tool_call_id: string; content: string }
