@@ -10,7 +10,7 @@ import { actorOf, type CommandDeps, resolveTenant, storeOpener, withStore } from
 import { Report } from '../../domain/report.js'
 import type { Answer } from '../../language/answer.js'
 import type { AskData } from '../../language/ask-data.js'
-import { LLM_ENV } from '../../language/llm.js'
+import { LLM_ENV } from '../../language/llm-config.js'
 import { InputError, UsageError } from '../../lib/errors.js'
 import { describeJsonError } from '../../snapshot/read-collection.js'
 
