@@ -317,15 +317,17 @@ function countDevices(data: AskData, p: z.output<typeof CountDevicesInput>): Que
         }`
       : '') +
     '.'
-  return {
-    summary,
-    counts,
-    notes: noActivity
-      ? [
-          `${noActivity} flagged ${plural(noActivity, 'device has', 'devices have')} no known activity date and ${plural(noActivity, 'is', 'are')} not counted.`,
-        ]
-      : [],
-  }
+  const notes = noActivity
+    ? [
+        `${noActivity} flagged ${plural(noActivity, 'device has', 'devices have')} no known activity date and ${plural(noActivity, 'is', 'are')} not counted.`,
+      ]
+    : []
+  // "How many devices are there?" may mean the whole fleet: say both numbers.
+  if (!scope && !filter.category)
+    notes.push(
+      `The run evaluated ${data.summary.counts.devices} devices in all; ${data.suggestions.length} of them are flagged.`,
+    )
+  return { summary, counts, notes }
 }
 
 function summary(data: AskData): QueryResult {

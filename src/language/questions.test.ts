@@ -249,6 +249,18 @@ const ANSWERED: Row[] = [
   },
   { q: 'How many devices should be offboarded?', kind: 'countDevices', check: checkCount({}) },
   {
+    q: 'How many devices are there?',
+    kind: 'countDevices',
+    check: (a, r) => {
+      checkCount({})(a, r)
+      expect(a.notes).toContain(
+        `The run evaluated ${r.summary.counts.devices} devices in all; ${r.suggestions.length} of them are flagged.`,
+      )
+    },
+  },
+  { q: 'Are there any duplicates?', kind: 'listDevices', check: checkList({ category: 'duplicate' }) },
+  { q: 'Show review items', kind: 'listDevices', check: checkList({ category: 'review' }) },
+  {
     q: 'How many devices per category?',
     kind: 'countDevices',
     params: { by: 'category' },
@@ -406,6 +418,9 @@ const REFUSED: string[] = [
   'Which devices were enrolled last week?',
   'Who owns LT-0107?',
   'Offboard everything older than a year',
+  'Which Windows 11 devices are stale?',
+  'Who is assigned to task 3?',
+  "Which company devices haven't checked in for 90 days?",
 ]
 
 describe('questions over the demo tenant', () => {

@@ -66,7 +66,7 @@ const CATEGORY_PHRASES: [Category, RegExp][] = [
   ],
   [
     'review',
-    /\b(?:need|needs|needing|require|requires)\s+(?:a\s+|an\s+)?(?:manual\s+)?review\b|\bto\s+review\b|\breview\s+category\b|\bin\s+use\s+but\b[^?]*|\bfor\s+review\b/,
+    /\b(?:need|needs|needing|require|requires)\s+(?:a\s+|an\s+)?(?:manual\s+)?review\b|\bto\s+review\b|\breview\s+category\b|\bin\s+use\s+but\b[^?]*|\bfor\s+review\b|\breview\s+(?:items?|findings?|suggestions?)\b|\breviews\b/,
   ],
   [
     'stale',
@@ -75,7 +75,8 @@ const CATEGORY_PHRASES: [Category, RegExp][] = [
 ]
 
 const PLATFORM_PHRASES: [Platform, RegExp][] = [
-  ['windows', /\bwindows(?:\s+1[01])?\b|\bpcs?\b/],
+  // A version ("Windows 11") is not matched: the platform cannot tell versions apart, so the question is refused.
+  ['windows', /\bwindows\b(?!\s+\d)|\bpcs?\b/],
   ['macOS', /\bmac\s?os\b|\bmacs?\b|\bmacbooks?\b|\bos\s?x\b/],
   ['iOS', /\bipados\b|\bios\b|\biphones?\b|\bipads?\b/],
   ['android', /\bandroid\b/],
@@ -167,7 +168,7 @@ const EXPLAIN: [RegExp, 'strict' | 'loose'][] = [
     'strict',
   ],
   [
-    /^(?:explain|tell\s+me\s+about|show\s+me|details\s+(?:of|for|on)|status\s+of|what'?s\s+wrong\s+with|what\s+is\s+wrong\s+with)\s+(.+?)\??$/i,
+    /^(?:explain|tell\s+me\s+about|show\s+me|details\s+(?:of|for|on)|status\s+of|what'?s\s+wrong\s+with|what\s+is\s+wrong\s+with|what\s+is|what'?s|what\s+about)\s+(.+?)\??$/i,
     'loose',
   ],
 ]
@@ -376,7 +377,7 @@ function finish(
   const unknown = rest
     .replace(/["'`,.;:()\-/]/g, ' ')
     .split(/\s+/)
-    .filter((w) => w && !FILLER.has(w) && !/^\d+$/.test(w))
+    .filter((w) => w && !FILLER.has(w))
   if (unknown.length)
     return {
       ok: false,
