@@ -186,6 +186,10 @@ const WHAT_IF_OTHER =
 const CHANGES =
   /\b(?:what(?:'s|\s+has|\s+have)?\s+changed|what'?s\s+new|changes?|difference|differences|diff|compare[ds]?|comparison|new\s+since|since\s+(?:the\s+)?(?:last|previous|prior)\s+run)\b/i
 
+/** "… remove them from Entra": the steps asked for are those in one system. */
+const SYSTEM_FOCUS =
+  /\b(?:remove|delete|clean\s+up|offboard|get\s+rid\s+of|disable)\s+(?:them|these|those|it|the\s+devices|these\s+devices|the\s+objects)?\s*(?:properly\s+|correctly\s+|safely\s+)?(?:from|in)\s+(?:microsoft\s+)?(entra(?:\s+id)?|azure\s+ad|intune|autopilot|defender)\b/
+
 const IMPERATIVE =
   /^(?:please\s+)?(?:disable|delete|wipe|retire|remove|offboard|purge|erase|reset|deregister|unassign|exclude|run|act\s+on|clean\s+up|get\s+rid\s+of|re-?enable|enable|assign|complete|close|mark)\b/i
 
@@ -282,12 +286,8 @@ export function parseQuestion(question: string): ParsedQuestion {
 
   // Device filters: category, platform, ownership, severity, age.
   const params: Record<string, unknown> = {}
-  const system =
-    /\b(?:remove|delete|clean\s+up|offboard|get\s+rid\s+of|disable)\s+(?:them|these|those|it|the\s+devices|these\s+devices|the\s+objects)?\s*(?:properly\s+|correctly\s+|safely\s+)?(?:from|in)\s+(?:microsoft\s+)?(entra(?:\s+id)?|azure\s+ad|intune|autopilot|defender)\b/.exec(
-      lower,
-    )
+  const system = take(SYSTEM_FOCUS)
   if (system) {
-    take(new RegExp(system[0].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
     const word = system[1]!
     params.system = (word.startsWith('entra') || word.startsWith('azure') ? 'entra' : word) as ActionSystem
   }
