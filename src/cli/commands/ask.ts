@@ -31,8 +31,8 @@ export function registerAsk(program: Command, deps: CommandDeps = {}): void {
     .command('ask')
     .summary('answer a plain-language question about the latest run (never changes anything)')
     .description(
-      "Answers questions about the tenant's latest completed run — or a report file — in the form of Microsoft's\n" +
-        'agent: a summary line, the factors, the steps, and the devices. Offline and deterministic by default; a\n' +
+      "Answers questions about the tenant's latest completed run — or a report file — in the form of Microsoft's " +
+        'agent: a summary line, the factors, the steps, and the devices. Offline and deterministic by default; a ' +
         'question it cannot answer gets the list of what it can answer, never a guess.',
     )
     .argument('<question...>', 'the question (quote it, or write it after the options)')
