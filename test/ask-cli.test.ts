@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Report } from '../src/domain/report.js'
 import { Answer } from '../src/language/answer.js'
-import { finalText, startChatServer, toolCalls } from '../src/language/llm-test-server.js'
+import { finalText, startChatServer, toolCalls } from '../src/language/test-chat-server.js'
 
 const root = join(import.meta.dirname, '..')
 const bin = join(root, 'bin/offboard.js')

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { DEFAULT_POLICY, Policy } from '../domain/policy.js'
 import { interpretInstructionsWithLlm, wideningProblems } from './llm-instructions.js'
-import { type ChatServer, type ScriptedReply, startChatServer, toolCalls } from './llm-test-server.js'
+import { type ChatServer, type ScriptedReply, startChatServer, toolCalls } from './test-chat-server.js'
 
 let server: ChatServer | null = null
 afterEach(async () => {

@@ -15,7 +15,7 @@ import {
   type ScriptedReply,
   startChatServer,
   toolCalls,
-} from './llm-test-server.js'
+} from './test-chat-server.js'
 import { demoReport } from './test-support.js'
 
 let report: Report
