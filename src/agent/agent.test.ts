@@ -55,6 +55,10 @@ describe.each(testBackends())('store and agent on $name', (backend) => {
       expect(rows).toEqual([
         { version: 1, name: 'initial schema' },
         { version: 2, name: 'acts and their write-ahead steps' },
+        {
+          version: 3,
+          name: "runs keep a compact list of their suggestions, for 'what changed since the last run'",
+        },
       ])
       // count(*) is a bigint: a string from node-postgres on both backends.
       const count = await sql<{ n: unknown }>`select count(*) as n from runs`.execute(store.db)

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto'
 import type { Kysely, Selectable } from 'kysely'
 import { z } from 'zod'
 import type { Report, ReportDevice } from '../domain/report.js'
+import { encodeRunSuggestions } from '../language/ask-data.js'
 import type { Database, RunsTable } from '../store/schema.js'
 import { borrowStore, type Store } from '../store/store.js'
 import { assertAgentUsable, ensureTenant, findAgent, isUniqueViolation, TenantId } from './agents.js'
@@ -64,7 +65,31 @@ export interface StartRunOptions {
   maxRunHours?: number
 }
 
-type RunRow = Selectable<RunsTable>
+/**
+ * Every column but the suggestion list, which can be megabytes for a large tenant and is read only to answer
+ * "what changed since the last run".
+ */
+const RUN_COLUMNS = [
+  'id',
+  'ordinal',
+  'tenant_id',
+  'trigger',
+  'status',
+  'actor',
+  'started_at',
+  'finished_at',
+  'pid',
+  'host',
+  'error',
+  'instructions',
+  'summary',
+  'device_count',
+  'suggestion_count',
+  'skipped_count',
+  'undetermined_count',
+] as const satisfies readonly Exclude<keyof RunsTable, 'suggestion_list'>[]
+
+type RunRow = Omit<Selectable<RunsTable>, 'suggestion_list'>
 
 function toRecord(r: RunRow): RunRecord {
   return {
@@ -106,7 +131,7 @@ function runningInfo(r: RunRow): RunningRunInfo {
 async function findRunning(db: Kysely<Database>, tenantId: string): Promise<RunRow | undefined> {
   return db
     .selectFrom('runs')
-    .selectAll()
+    .select(RUN_COLUMNS)
     .where('tenant_id', '=', tenantId)
     .where('status', '=', 'running')
     .executeTakeFirst()
@@ -122,7 +147,7 @@ export async function reapDeadRuns(
   maxRunHours = DEFAULT_MAX_RUN_HOURS,
 ): Promise<RunRecord[]> {
   const now = store.clock()
-  let query = store.db.selectFrom('runs').selectAll().where('status', '=', 'running')
+  let query = store.db.selectFrom('runs').select(RUN_COLUMNS).where('status', '=', 'running')
   if (tenantId) query = query.where('tenant_id', '=', tenantId)
   const reaped: RunRecord[] = []
   for (const r of await query.execute()) {
@@ -140,7 +165,7 @@ export async function reapDeadRuns(
         .set({ status: 'failed', finished_at: now, error })
         .where('id', '=', r.id)
         .where('status', '=', 'running')
-        .returningAll()
+        .returning(RUN_COLUMNS)
         .executeTakeFirst()
       if (!updated) return null
       await appendAudit(tx, now, {
@@ -192,7 +217,7 @@ export async function startRun(store: Store, opts: StartRunOptions): Promise<Run
           host,
           instructions: agent?.instructions ?? null,
         })
-        .returningAll()
+        .returning(RUN_COLUMNS)
         .executeTakeFirstOrThrow()
       // The identity refreshes with each run: this is what keeps it from expiring.
       if (agent) await tx.updateTable('agents').set({ last_run_at: at }).where('id', '=', agent.id).execute()
@@ -285,7 +310,12 @@ export async function completeRun(
 ): Promise<RunRecord> {
   const at = store.clock()
   return store.db.transaction().execute(async (tx) => {
-    const run = await tx.selectFrom('runs').selectAll().where('id', '=', runId).forUpdate().executeTakeFirst()
+    const run = await tx
+      .selectFrom('runs')
+      .select(RUN_COLUMNS)
+      .where('id', '=', runId)
+      .forUpdate()
+      .executeTakeFirst()
     if (!run) throw new NotFoundError(`run ${runId} does not exist.`)
     if (run.status !== 'running')
       throw new ConflictError(
@@ -361,10 +391,32 @@ export async function completeRun(
         suggestion_count: report.suggestions.length,
         skipped_count: report.skipped.length,
         undetermined_count: report.undetermined.length,
+        suggestion_list: JSON.stringify(encodeRunSuggestions(report.suggestions)),
       })
       .where('id', '=', runId)
-      .returningAll()
+      .returning(RUN_COLUMNS)
       .executeTakeFirstOrThrow()
+    // "What changed since the last run" needs this run's list and the previous one's; older lists are dropped.
+    const keep = await tx
+      .selectFrom('runs')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('status', '=', 'completed')
+      .orderBy('finished_at', 'desc')
+      .orderBy('ordinal', 'desc')
+      .limit(2)
+      .execute()
+    await tx
+      .updateTable('runs')
+      .set({ suggestion_list: null })
+      .where('tenant_id', '=', tenantId)
+      .where('suggestion_list', 'is not', null)
+      .where(
+        'id',
+        'not in',
+        keep.map((r) => r.id),
+      )
+      .execute()
     const kept = report.suggestions.filter((s) => previous.has(s.id)).length
     await appendAudit(tx, at, {
       actor: run.actor,
@@ -395,7 +447,7 @@ export async function failRun(store: Store, runId: string, error: unknown): Prom
       .set({ status: 'failed', finished_at: at, error: message })
       .where('id', '=', runId)
       .where('status', '=', 'running')
-      .returningAll()
+      .returning(RUN_COLUMNS)
       .executeTakeFirst()
     if (!updated) return null
     await appendAudit(tx, at, {
@@ -488,7 +540,7 @@ export async function listRuns(
   await authorize(store, actor, 'view', { tenantId })
   const rows = await store.db
     .selectFrom('runs')
-    .selectAll()
+    .select(RUN_COLUMNS)
     .where('tenant_id', '=', tenantId)
     .orderBy('ordinal', 'desc')
     .limit(limit)
@@ -499,7 +551,7 @@ export async function listRuns(
 export async function latestCompletedRun(db: Kysely<Database>, tenantId: string): Promise<RunRecord | null> {
   const row = await db
     .selectFrom('runs')
-    .selectAll()
+    .select(RUN_COLUMNS)
     .where('tenant_id', '=', tenantId)
     .where('status', '=', 'completed')
     .orderBy('finished_at', 'desc')

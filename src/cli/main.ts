@@ -4,6 +4,7 @@ import { registerSimulate } from '../simulator/command.js'
 import { VERSION } from '../version.js'
 import { registerAct, registerUndo } from './commands/act.js'
 import { registerAgent } from './commands/agent.js'
+import { registerAsk } from './commands/ask.js'
 import { registerDemo } from './commands/demo.js'
 import { registerDoctor } from './commands/doctor.js'
 import { registerKeys } from './commands/keys.js'
@@ -49,6 +50,7 @@ Run 'offboard <command> --help' for the options of a command.`,
   registerUndo(program)
   registerKeys(program)
   registerSuggestions(program)
+  registerAsk(program)
   registerTasks(program)
   registerAgent(program)
   registerUsers(program)

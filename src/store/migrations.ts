@@ -201,6 +201,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `.execute(tx)
     },
   },
+  {
+    version: 3,
+    name: "runs keep a compact list of their suggestions, for 'what changed since the last run'",
+    async up(tx) {
+      // One jsonb value per run ([id, category, name, key] tuples), written in the run's own UPDATE: no extra
+      // round trips for a million-device tenant. Only the latest two completed runs of a tenant keep theirs.
+      await sql`alter table runs add column suggestion_list jsonb`.execute(tx)
+    },
+  },
 ]
 
 /**

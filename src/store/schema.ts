@@ -70,6 +70,8 @@ export interface RunsTable {
   suggestion_count: ColumnType<number | null, number | null | undefined, number | null>
   skipped_count: ColumnType<number | null, number | null | undefined, number | null>
   undetermined_count: ColumnType<number | null, number | null | undefined, number | null>
+  /** `[id, category, name, key]` per suggestion (migration 3); kept for the latest two completed runs only. */
+  suggestion_list: NullableJsonb
 }
 
 export interface SuggestionsTable {
