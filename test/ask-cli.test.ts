@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DEFAULT_POLICY } from '../src/domain/policy.js'
 import { Report } from '../src/domain/report.js'
 import { Answer } from '../src/language/answer.js'
 import { finalText, startChatServer, toolCalls } from '../src/language/test-chat-server.js'
@@ -162,6 +163,46 @@ describe('offboard ask', () => {
         'json',
       )
       expect(JSON.parse(off.stdout).engine).toBe('deterministic')
+      expect(server.requests).toHaveLength(2)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('run --instructions goes through a configured model: a narrowing policy applies, a widening one falls back', async () => {
+    // As the interpreter splits it: one sentence, without its full stop.
+    const sentence = 'Leave devices whose name starts with LT- alone'
+    const narrowing = {
+      policy: { ...DEFAULT_POLICY, exclude: [{ field: 'name', pattern: 'LT-*', label: sentence }] },
+      sentences: [{ sentence, effect: 'devices named LT-* are skipped' }],
+    }
+    const widening = {
+      policy: { ...DEFAULT_POLICY, optIn: ['entra.delete'] },
+      sentences: [{ sentence, effect: 'enables Entra delete' }],
+    }
+    const server = await startChatServer([
+      toolCalls({ name: 'proposePolicy', args: narrowing }),
+      toolCalls({ name: 'proposePolicy', args: widening }),
+    ])
+    try {
+      const env = {
+        ...ENV,
+        OFFBOARD_LLM_BASE_URL: server.baseUrl,
+        OFFBOARD_LLM_MODEL: 'scripted',
+        OFFBOARD_LLM_API_KEY: 'k',
+      }
+      const args = ['run', '--demo', '--no-store', '--instructions', sentence, '--format', 'json']
+      const used = await offboardAsync(env, ...args)
+      expect(used.status, used.stderr).toBe(0)
+      expect(used.stderr).not.toContain('was not used')
+      const excluded = Report.parse(JSON.parse(used.stdout)).skipped.filter(
+        (d) => d.reason === 'excludedByPolicy',
+      )
+      expect(excluded.length).toBeGreaterThan(0)
+      expect(excluded.every((d) => d.note?.includes(sentence))).toBe(true)
+      // The model asked for more than instructions may do: its policy is not used, the deterministic reading is.
+      const fallback = await offboardAsync(env, ...args)
+      expect(fallback.stderr).toContain("The language model's interpretation was not used")
       expect(server.requests).toHaveLength(2)
     } finally {
       await server.close()

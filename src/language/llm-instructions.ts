@@ -169,7 +169,6 @@ export async function interpretInstructionsWithLlm(
       refused: proposal.sentences.flatMap((s, index) =>
         s.refused ? [{ index, sentence: s.sentence, reason: s.refused }] : [],
       ),
-      extras: {},
     },
     engine: 'llm',
     warnings: [],

@@ -163,11 +163,11 @@ async function runCommand(opts: RunOptions): Promise<void> {
   const progress = progressEnabled(opts.quiet) && format !== 'json'
   const started = performance.now()
   // Instructions for this run are checked before anything is read: a refused sentence stops the run at once.
-  if (opts.instructions !== undefined) policy = applyInstructions(opts.instructions, policy, '--instructions')
+  if (opts.instructions !== undefined) policy = await applyInstructions(opts.instructions, policy, '--instructions')
   const evaluate = async (ctx?: { instructions: string }): Promise<Report> => {
     // The agent's stored instructions apply to every recorded run, on top of the policy and --instructions.
     const runPolicy = ctx?.instructions
-      ? applyInstructions(ctx.instructions, policy, "the agent's instructions")
+      ? await applyInstructions(ctx.instructions, policy, "the agent's instructions")
       : policy
     const data = opts.demo
       ? await readDemo(opts, progress)
@@ -320,7 +320,7 @@ export async function runScheduled(ctx: { tenantId: string; trigger: 'schedule' 
     { store: openDefaultStore, tenantId: ctx.tenantId, trigger: ctx.trigger, actor: SCHEDULER_ACTOR },
     async (run) => {
       const runPolicy = run.instructions
-        ? applyInstructions(run.instructions, policy, "the agent's instructions")
+        ? await applyInstructions(run.instructions, policy, "the agent's instructions")
         : policy
       const data = await readLiveTenant(config, false)
       return analyze(data, { now: data.takenAt ?? Date.now(), policy: runPolicy })
@@ -332,9 +332,20 @@ export async function runScheduled(ctx: { tenantId: string; trigger: 'schedule' 
  * Interprets plain-language instructions on top of a policy.
  * @throws InstructionsError quoting every sentence that could not be interpreted (none is silently dropped).
  */
-function applyInstructions(text: string, policy: Policy, origin: string): Policy {
+/**
+ * The policy with the instructions applied: by the configured language model when OFFBOARD_LLM_* is set (its
+ * proposal validated, and used only when it narrows; otherwise the deterministic reading, with a warning on stderr),
+ * else deterministically. Any sentence that cannot be interpreted refuses the run.
+ */
+async function applyInstructions(text: string, policy: Policy, origin: string): Promise<Policy> {
   try {
-    return requireAllInterpreted(interpretInstructions(text, policy)).policy
+    const { llmConfigFromEnv } = await import('../../language/llm-config.js')
+    const llm = llmConfigFromEnv()
+    if (!llm) return requireAllInterpreted(interpretInstructions(text, policy)).policy
+    const { interpretInstructionsWithLlm } = await import('../../language/llm-instructions.js')
+    const result = await interpretInstructionsWithLlm(text, llm, policy)
+    for (const w of result.warnings) process.stderr.write(`offboard: ${w}\n`)
+    return requireAllInterpreted(result.interpretation).policy
   } catch (err) {
     if (err instanceof InstructionsError) throw new InstructionsError(err.refused, origin)
     throw err
