@@ -163,7 +163,8 @@ async function runCommand(opts: RunOptions): Promise<void> {
   const progress = progressEnabled(opts.quiet) && format !== 'json'
   const started = performance.now()
   // Instructions for this run are checked before anything is read: a refused sentence stops the run at once.
-  if (opts.instructions !== undefined) policy = await applyInstructions(opts.instructions, policy, '--instructions')
+  if (opts.instructions !== undefined)
+    policy = await applyInstructions(opts.instructions, policy, '--instructions')
   const evaluate = async (ctx?: { instructions: string }): Promise<Report> => {
     // The agent's stored instructions apply to every recorded run, on top of the policy and --instructions.
     const runPolicy = ctx?.instructions
