@@ -119,8 +119,25 @@ export function writeOutcome(
     }
   }
   const detail = errorText(r.body)
+  // Intune's Multiple Administrative Approval holds protected operations for a second admin. Graph documents the
+  // approval requests but not the answer a held call gets, so any answer that speaks of approval is read as held.
+  if (mentionsApproval(r.body) && (r.status === 202 || r.status >= 400))
+    return {
+      kind: 'failed',
+      reason:
+        `waiting for Multiple Administrative Approval (HTTP ${r.status}${detail}): an approver must approve the request in ` +
+        'Intune (Tenant administration › Multi Admin Approval); then run offboard act again.',
+      status: r.status,
+    }
   if (r.status >= 200 && r.status < 300) return { kind: 'done', after }
   if (r.status === 404) return { kind: 'gone' }
   if (r.status === 403) return { kind: 'failed', reason: forbidden(detail), status: 403 }
   return { kind: 'failed', reason: `HTTP ${r.status}${detail}`, status: r.status }
+}
+
+/** Whether an answer speaks of an approval: Intune's Multiple Administrative Approval (reference §1.4). */
+export function mentionsApproval(body: unknown): boolean {
+  if (body === null || body === undefined) return false
+  const text = typeof body === 'string' ? body : JSON.stringify(body)
+  return /approval|approver|operationApprovalRequest/i.test(text)
 }
