@@ -143,7 +143,14 @@ Examples:
   offboard act --category stale                   dry run: what would be disabled
   offboard act --category stale --confirm         disable them
   offboard act --resume                           continue an act that was interrupted
-  offboard act --all --confirm --max-actions 500 --max-share 25 --format json`,
+  offboard act --all --confirm --max-actions 500 --max-share 25 --format json
+  offboard keys export -o keys.json && offboard act --category stale --policy policy.json --confirm
+                                                  with "entra.delete" opted in: keys saved first
+
+Opt-in operations (the policy's optIn list) run in the plan's order: intune.delete / intune.retire,
+autopilot.deregister (after Intune is confirmed gone), the Entra disable, entra.delete (only objects offboard
+disabled more than entraDeleteGraceDays ago, never Autopilot ones, keys exported), defender.offboard (followed
+until its MachineAction ends). Intune's daily limits (delete 1,000, retire 1,000, wipe 500) are brakes.`,
     )
     .action((opts: ActOptions) =>
       withStore(open, async (store) => {
