@@ -104,7 +104,7 @@ export function registerAct(program: Command, deps: ActDeps = {}): void {
   program
     .command('act')
     .summary(
-      "disable the Entra device objects of the tenant's current suggestions (dry run unless --confirm)",
+      "carry out the current suggestions: disable Entra objects, plus the policy's opt-in steps (dry run unless --confirm)",
     )
     .description(
       'Shows which objects, which calls and what will change; nothing changes without --confirm. Only the steps ' +
