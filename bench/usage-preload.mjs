@@ -1,0 +1,9 @@
+/** @module Preloaded into a benchmarked `offboard` process (node --import): on exit, writes its peak RSS to BENCH_USAGE_FILE. */
+import { writeFileSync } from 'node:fs'
+
+const file = process.env.BENCH_USAGE_FILE
+if (file) {
+  process.on('exit', (code) => {
+    writeFileSync(file, JSON.stringify({ code, maxRssKb: process.resourceUsage().maxRSS }))
+  })
+}
