@@ -66,5 +66,10 @@ if (!input?.lists)
 const started = performance.now()
 const counts = await fetchAll(input)
 process.stdout.write(
-  `${JSON.stringify({ ...counts, ms: performance.now() - started, maxRssKb: process.resourceUsage().maxRSS })}\n`,
+  `${JSON.stringify({
+    ...counts,
+    ms: performance.now() - started,
+    maxRssKb: process.resourceUsage().maxRSS,
+    cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+  })}\n`,
 )
