@@ -123,4 +123,9 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.env.BENCH_ACTIONS) await main()
+if (process.env.BENCH_ACTIONS) {
+  await main().catch((err: Error & { code?: string }) => {
+    process.stderr.write(`error: ${err.message}${err.code ? ` (${err.code})` : ''}\n${err.stack ?? ''}\n`)
+    process.exitCode = 1
+  })
+}

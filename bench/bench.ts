@@ -79,6 +79,8 @@ export interface BenchResult {
   pipeline: PipelineResult[]
   engine: (EngineOutput & { msPerMillion: number; heapLimitMiB: number }) | null
   actions: (ActionsOutput & { timeScale: number }) | null
+  /** Sections that failed, with the error (the bench goes on with the others). */
+  failures: { what: string; message: string }[]
 }
 
 interface Spawned {
@@ -102,7 +104,11 @@ async function run(args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<
 }
 
 function ok(what: string, r: Spawned): Spawned {
-  if (r.code !== 0) throw new Error(`bench: ${what} exited with ${r.code}:\n${r.stderr.slice(-2000)}`)
+  if (r.code !== 0) {
+    const lines = r.stderr.split('\n')
+    const error = lines.find((l) => /error/i.test(l)) ?? lines[0]
+    throw new Error(`bench: ${what} exited with ${r.code}: ${error}\n${r.stderr.slice(-2000)}`)
+  }
   return r
 }
 
@@ -362,12 +368,27 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       pipeline: [],
       engine: null,
       actions: null,
+      failures: [],
+    }
+    // A section that fails is recorded as failed and the others still run: one bug must not cost the rest.
+    const attempt = async <T>(what: string, fn: () => Promise<T>): Promise<T | null> => {
+      try {
+        return await fn()
+      } catch (err) {
+        const message = (err as Error).message
+        result.failures.push({ what, message })
+        opts.log(`${what} FAILED: ${message.split('\n')[0]}`)
+        return null
+      }
     }
     const template = await storeTemplate(work)
-    for (const size of opts.pipelineSizes)
-      result.pipeline.push(await benchPipeline(size, opts, work, template))
-    if (opts.engineSize > 0) result.engine = await benchEngine(opts.engineSize, opts)
-    if (opts.actions > 0) result.actions = await benchActions(opts)
+    for (const size of opts.pipelineSizes) {
+      const p = await attempt(`pipeline ${size}`, () => benchPipeline(size, opts, work, template))
+      if (p) result.pipeline.push(p)
+    }
+    if (opts.engineSize > 0)
+      result.engine = await attempt(`engine ${opts.engineSize}`, () => benchEngine(opts.engineSize, opts))
+    if (opts.actions > 0) result.actions = await attempt(`actions ${opts.actions}`, () => benchActions(opts))
     result.loadAverage.end = loadavg()[0]!
     if (opts.resultsDir) {
       await mkdir(opts.resultsDir, { recursive: true })
@@ -408,6 +429,7 @@ export function formatTable(r: BenchResult): string {
       `| ${a.operation} | ${a.succeeded.toLocaleString('en-US')}/${a.planned.toLocaleString('en-US')} | ${a.limit} | ${a.timeScale}× | ${(a.shareOfAllowedRate * 100).toFixed(1)} % (${a.virtualSeconds.toFixed(0)} s vs ${a.idealSeconds.toFixed(0)} s ideal) | ${a.throttled429} | ${a.violations} | ${a.lost} | ${a.repeated} |`,
     )
   }
+  for (const f of r.failures) lines.push('', `FAILED ${f.what}: ${f.message.split('\n')[0]}`)
   return `${lines.join('\n')}\n`
 }
 
