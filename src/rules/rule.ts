@@ -23,21 +23,7 @@ export const flag = (message: string, evidence: Evidence[], targets: AnyRecord[]
   evidence,
   targets,
 })
-/**
- * A pass. Give a function when the message costs work to build: it is built only if someone reads it (tests,
- * explanations), never for the millions of passes of a large tenant that nobody reads.
- */
-export const pass = (message: string | (() => string)): Outcome => {
-  if (typeof message === 'string') return { kind: 'pass', message }
-  let text: string | undefined
-  return {
-    kind: 'pass',
-    get message() {
-      text ??= message()
-      return text
-    },
-  }
-}
+export const pass = (message: string): Outcome => ({ kind: 'pass', message })
 export const notApplicable = (reason: string): Outcome => ({ kind: 'notApplicable', reason })
 export const unknown = (reason: UnknownReason, detail: string): Outcome => ({
   kind: 'unknown',
