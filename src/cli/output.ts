@@ -1,20 +1,28 @@
 /** @module Writing results: stdout only once the whole report exists, files atomically, errors in one format. */
-import { rename, writeFile } from 'node:fs/promises'
+import { rename, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { CommanderError } from 'commander'
 import { OffboardError } from '../lib/errors.js'
 
 /** Writes text to stdout and resolves when it is flushed (so the exit code never cuts a report short). */
-export function writeStdout(text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    process.stdout.write(text, (err) => (err ? reject(err) : resolve()))
-  })
+export async function writeStdout(text: string | Iterable<string>): Promise<void> {
+  // Chunks (a report too big for one string) are written one after another, each waiting for the last.
+  for (const chunk of typeof text === 'string' ? [text] : text) {
+    await new Promise<void>((resolve, reject) => {
+      process.stdout.write(chunk, (err) => (err ? reject(err) : resolve()))
+    })
+  }
 }
 
 /** Writes a file via a temporary sibling and a rename, so a failure leaves the previous file intact. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
+export async function writeFileAtomic(path: string, text: string | Iterable<string>): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`)
-  await writeFile(tmp, text, 'utf8')
+  try {
+    await writeFile(tmp, text, 'utf8')
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => {})
+    throw err
+  }
   await rename(tmp, path)
 }
 

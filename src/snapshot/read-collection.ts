@@ -29,15 +29,20 @@ class ProblemList {
  * Validates records one by one (from a file or from API pages) and collects problems: the first few in full,
  * the rest counted. Duplicate ids are a problem. Shared by the snapshot reader and the live sources.
  */
-export class RecordValidator<T extends { id: string }> {
-  readonly records: T[] = []
+export class RecordValidator<T extends { id: string }, R = T> {
+  readonly records: R[] = []
   private readonly problems = new ProblemList()
   private readonly seen = new Map<string, number>()
 
+  /**
+   * @param map turns each valid record into what is kept (a source's domain record), as it is accepted: holding
+   * every validated raw record until the end would double the memory of a large tenant's read.
+   */
   constructor(
     private readonly schema: z.ZodType<T>,
     private readonly name: string,
     private readonly hint: string,
+    private readonly map: (record: T) => R = (record) => record as unknown as R,
   ) {}
 
   accept(item: unknown, index: number): void {
@@ -68,11 +73,11 @@ export class RecordValidator<T extends { id: string }> {
       return
     }
     this.seen.set(key, index)
-    this.records.push(result.data)
+    this.records.push(this.map(result.data))
   }
 
   /** @throws InputError when any record was rejected. */
-  finish(): T[] {
+  finish(): R[] {
     if (this.problems.total > 0)
       throw new InputError(this.name, this.problems.listed, this.hint, this.problems.total)
     return this.records
@@ -83,12 +88,13 @@ export class RecordValidator<T extends { id: string }> {
  * Parses and validates every record of a collection file; duplicate ids are an error.
  * @throws InputError naming the file, the record number, its id and the field.
  */
-export async function readCollection<T extends { id: string }>(
+export async function readCollection<T extends { id: string }, R = T>(
   file: CollectionFile,
   schema: z.ZodType<T>,
   hint: string,
-): Promise<T[]> {
-  const validator = new RecordValidator(schema, file.name, hint)
+  map?: (record: T) => R,
+): Promise<R[]> {
+  const validator = new RecordValidator<T, R>(schema, file.name, hint, map)
   if (file.format === 'json') {
     const items = await readJsonItems(file)
     for (let i = 0; i < items.length; i++) validator.accept(items[i], i + 1)

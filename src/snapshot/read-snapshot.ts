@@ -99,12 +99,12 @@ export async function readSnapshot(dir: string, onProgress?: SnapshotProgress): 
       return { status: 'missing', records: [], origin: null }
     }
     const hint = `Re-export ${def.title} (${def.endpoint.path}) or fix the record; offboard does not guess at malformed data.`
-    const raws = await readCollection(
+    const records = (await readCollection(
       file,
       def.schema as z.ZodType<Record<string, unknown> & { id: string }>,
       hint,
-    )
-    const records = raws.map((r) => def.toRecord(r)) as R[]
+      (r) => def.toRecord(r),
+    )) as R[]
     onProgress?.({ source: def.name, status: 'ok', records: records.length })
     return { status: 'ok', records, origin: file.name }
   }

@@ -69,10 +69,11 @@ export async function readLiveSource<R extends AnyRecord>(
 ): Promise<SourceLoad<R>> {
   const origin = `${def.endpoint.api === 'defender' ? 'Defender API' : 'Graph'} ${def.endpoint.path}`
   if (opts.disabledSources?.includes(def.name)) return { status: 'missing', records: [], origin: null }
-  const validator = new RecordValidator(
+  const validator = new RecordValidator<{ id: string }, R>(
     def.schema as never,
     `${def.title} (${def.endpoint.path})`,
     `The ${def.title} API returned data offboard cannot read; please report it with the record id.`,
+    (raw) => def.toRecord(raw as Record<string, unknown>) as R,
   )
   let pages = 0
   let index = 0
@@ -83,8 +84,7 @@ export async function readLiveSource<R extends AnyRecord>(
       for (const item of page.items) validator.accept(item, ++index)
       opts.onProgress?.({ source: def.name, pages, records: index, total: page.total, done: false })
     }
-    const raws = validator.finish() as Record<string, unknown>[]
-    const records = raws.map((r) => def.toRecord(r)) as R[]
+    const records = validator.finish()
     opts.onProgress?.({ source: def.name, pages, records: records.length, total: records.length, done: true })
     return { status: 'ok', records, origin }
   } catch (err) {

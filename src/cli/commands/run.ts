@@ -17,6 +17,7 @@ import { OffboardError, UsageError } from '../../lib/errors.js'
 import { enableDebugLogs, logger } from '../../lib/log.js'
 import { LoopbackClientCredentials } from '../../lib/loopback-credentials.js'
 import { formatCsv } from '../../report/format-csv.js'
+import { jsonChunks } from '../../report/format-json.js'
 import { formatTable } from '../../report/format-table.js'
 import { readSnapshot, snapshotTenantId, type TenantData } from '../../snapshot/read-snapshot.js'
 import { readLive } from '../../sources/read-live.js'
@@ -211,15 +212,21 @@ async function runCommand(opts: RunOptions): Promise<void> {
   }
 }
 
-function render(report: Report, format: Format, color: boolean): string {
+/** The report as text: JSON in chunks, since a 1M-device report is more than one string may hold. */
+function render(report: Report, format: Format, color: boolean): string | Iterable<string> {
   switch (format) {
     case 'json':
-      return `${JSON.stringify(report, null, 2)}\n`
+      return jsonLines(report)
     case 'csv':
       return formatCsv(report)
     case 'table':
       return formatTable(report, { color, width: process.stdout.columns || 80 })
   }
+}
+
+function* jsonLines(report: Report): Generator<string> {
+  yield* jsonChunks(report)
+  yield '\n'
 }
 
 async function readSnapshotWithProgress(

@@ -1,0 +1,462 @@
+/**
+ * @module `npm run bench`: the pipeline (`offboard run` against the simulator over HTTPS, persisted to PGlite) at 10k
+ * and 100k devices (1M with --large) against a floor measured in the same run, and the engine alone at 1M devices.
+ * Prints a table and writes bench/results/latest.json. Never part of `npm test` (a 1k smoke test is).
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { existsSync } from 'node:fs'
+import { cp, mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { SCOPES } from '../src/lib/config.js'
+import { SOURCES } from '../src/sources/index.js'
+import { listPath } from '../src/sources/read-live.js'
+import { TEAMS_ENDPOINT } from '../src/sources/teams/index.js'
+import type { ActionsOutput } from './actions.js'
+import type { EngineOutput } from './engine.js'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const BIN = join(ROOT, 'bin', 'offboard.js')
+const BENCH = join(ROOT, 'bench')
+/** The demo tenant's own "as of": every run measures staleness at the same instant, so reports are comparable. */
+const AS_OF = '2026-11-01T00:00:00Z'
+const SEED = 1
+/**
+ * V8's default heap limit on this machine is about 4 GiB, which the engine at 1M devices exceeds: the engine-alone
+ * benchmark gets more, and says so in its result. (The pipeline gets Node's default, as `offboard run` would.)
+ */
+const ENGINE_HEAP_MIB = 12_288
+/** From this size on the pipeline runs once: a 1M run takes minutes. */
+const SINGLE_RUN_FROM = 1_000_000
+
+const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`
+const mib = (kb: number): string => `${Math.round(kb / 1024).toLocaleString('en-US')} MiB`
+
+export interface BenchOptions {
+  /** Pipeline sizes (devices). */
+  pipelineSizes: number[]
+  /** Engine-alone size (devices); 0 skips it. */
+  engineSize: number
+  /** Entra disables for the action benchmark; 0 skips it. */
+  actions: number
+  /** Time compression of the action benchmark (k× faster clock on both sides of the rate limit). */
+  timeScale: number
+  /** Interleaved floor/pipeline repetitions per size; the median is reported. */
+  repeat: number
+  /** Where generated tenants are cached. */
+  cacheDir: string
+  /** Where latest.json is written; null writes nothing. */
+  resultsDir: string | null
+  log: (line: string) => void
+}
+
+export interface PipelineResult {
+  devices: number
+  /** Records served by the simulator (all sources), as the floor counted them. */
+  records: number
+  pages: number
+  floorMs: number
+  pipelineMs: number
+  ratio: number
+  devicesPerSecond: number
+  pipelineMaxRssKb: number
+  floorMaxRssKb: number
+  /** CPU time (user + system) of the client process, medians: on a shared machine less noisy than wall time. */
+  floorCpuMs: number
+  pipelineCpuMs: number
+  /** Devices in the pipeline's report: must equal `devices`. */
+  reportedDevices: number
+  runs: { floorMs: number[]; pipelineMs: number[]; floorCpuMs: number[]; pipelineCpuMs: number[] }
+}
+
+export interface BenchResult {
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string }
+  startedAt: string
+  /** 1-minute load average at the start and the end: other work on the machine inflates wall times. */
+  loadAverage: { start: number; end: number }
+  pipeline: PipelineResult[]
+  engine: (EngineOutput & { msPerMillion: number; heapLimitMiB: number }) | null
+  actions: (ActionsOutput & { timeScale: number }) | null
+  /** Sections that failed, with the error (the bench goes on with the others). */
+  failures: { what: string; message: string }[]
+}
+
+interface Spawned {
+  code: number | null
+  wallMs: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs a process to its end; wall time from spawn to exit. */
+async function run(args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<Spawned> {
+  const started = performance.now()
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const out: Buffer[] = []
+  const err: Buffer[] = []
+  child.stdout.on('data', (b: Buffer) => out.push(b))
+  child.stderr.on('data', (b: Buffer) => err.push(b))
+  const [code] = (await once(child, 'exit')) as [number | null]
+  const wallMs = performance.now() - started
+  return { code, wallMs, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }
+}
+
+function ok(what: string, r: Spawned): Spawned {
+  if (r.code !== 0) {
+    const lines = r.stderr.split('\n')
+    const error = lines.find((l) => /error/i.test(l)) ?? lines[0]
+    throw new Error(`bench: ${what} exited with ${r.code}: ${error}\n${r.stderr.slice(-2000)}`)
+  }
+  return r
+}
+
+/** The environment of a benchmarked child: ours without any store or tenant settings that could leak in. */
+function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', DATABASE_URL: '' }
+  for (const k of Object.keys(env)) if (k.startsWith('OFFBOARD_')) delete env[k]
+  return { ...env, ...extra }
+}
+
+/** A demo tenant as a JSONL snapshot, generated once per size and kept in the cache folder. */
+export async function demoSnapshot(
+  cacheDir: string,
+  devices: number,
+  log: BenchOptions['log'],
+): Promise<string> {
+  const dir = join(cacheDir, `demo-${devices}-seed${SEED}`)
+  if (existsSync(join(dir, 'meta.json'))) return dir
+  log(
+    `generating the ${devices.toLocaleString('en-US')}-device demo tenant into ${dir} (cached for next time)`,
+  )
+  await mkdir(cacheDir, { recursive: true })
+  const tmp = `${dir}.tmp-${process.pid}`
+  await rm(tmp, { recursive: true, force: true })
+  ok(
+    'offboard demo',
+    await run(
+      [BIN, 'demo', '--out', tmp, '--devices', String(devices), '--seed', String(SEED), '--jsonl', '--quiet'],
+      baseEnv({}),
+    ),
+  )
+  await rename(tmp, dir)
+  return dir
+}
+
+interface RunningSimulator {
+  env: Record<string, string>
+  stop(): Promise<void>
+}
+
+/** `offboard simulate --https --snapshot DIR` in its own process, so its memory is not the pipeline's. */
+async function startSimulator(snapshotDir: string): Promise<RunningSimulator> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [BIN, 'simulate', '--https', '--snapshot', snapshotDir],
+    {
+      cwd: ROOT,
+      env: baseEnv({}),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+  let text = ''
+  let stderr = ''
+  child.stderr!.on('data', (b: Buffer) => {
+    stderr += b.toString()
+  })
+  await new Promise<void>((resolveReady, reject) => {
+    child.stdout!.on('data', (b: Buffer) => {
+      text += b.toString()
+      if (text.includes('Press Ctrl+C')) resolveReady()
+    })
+    child.once('exit', (code) => reject(new Error(`bench: the simulator exited with ${code}:\n${stderr}`)))
+  })
+  const env: Record<string, string> = {}
+  for (const m of text.matchAll(/^export (\w+)=(.*)$/gm)) env[m[1]!] = m[2]!.replace(/^'(.*)'$/, '$1')
+  return {
+    env,
+    async stop() {
+      if (child.exitCode !== null) return
+      child.kill('SIGTERM')
+      await once(child, 'exit')
+    },
+  }
+}
+
+/** The lists `offboard run` reads, as full URLs: the floor fetches exactly these. */
+function floorInput(env: Record<string, string>) {
+  const graph = env.OFFBOARD_GRAPH_URL!
+  const defender = env.OFFBOARD_DEFENDER_URL!
+  const lists = Object.values(SOURCES).map((def) => ({
+    url: `${def.endpoint.api === 'defender' ? defender : graph}${listPath(def as never)}`,
+    scope: def.endpoint.api === 'defender' ? SCOPES.defender : SCOPES.graph,
+    top: def.pageSize,
+    skipPaging: def.endpoint.api === 'defender',
+  }))
+  lists.push({
+    url: `${graph.replace(/\/v1\.0$/, '/beta')}${TEAMS_ENDPOINT.path}`,
+    scope: SCOPES.graph,
+    top: 0,
+    skipPaging: false,
+  })
+  return {
+    authorityHost: env.OFFBOARD_AUTHORITY_HOST!,
+    tenantId: env.OFFBOARD_TENANT_ID!,
+    clientId: env.OFFBOARD_CLIENT_ID!,
+    clientSecret: env.OFFBOARD_CLIENT_SECRET!,
+    lists,
+  }
+}
+
+/** The device count a JSON report states, read from its head (a 1M-device report is too big to parse whole). */
+async function reportedDevices(path: string): Promise<number> {
+  const fh = await open(path, 'r')
+  try {
+    const buf = Buffer.alloc(64 * 1024)
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0)
+    const m = /"counts": \{\s*"devices": (\d+)/.exec(buf.subarray(0, bytesRead).toString())
+    if (!m) throw new Error(`bench: ${path} does not start like an offboard JSON report`)
+    return Number(m[1])
+  } finally {
+    await fh.close()
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+
+/** A store folder created once (migrations run), copied for every pipeline run: the run measures a run, not setup. */
+async function storeTemplate(work: string): Promise<string> {
+  const dir = join(work, 'store-template')
+  ok(
+    'offboard logs (store creation)',
+    await run([BIN, 'logs', '--format', 'json'], baseEnv({ OFFBOARD_DATA_DIR: dir })),
+  )
+  return dir
+}
+
+async function benchPipeline(
+  devices: number,
+  opts: BenchOptions,
+  work: string,
+  template: string,
+): Promise<PipelineResult> {
+  const snapshot = await demoSnapshot(opts.cacheDir, devices, opts.log)
+  opts.log(`pipeline ${devices.toLocaleString('en-US')} devices: starting the simulator`)
+  const sim = await startSimulator(snapshot)
+  try {
+    const floorEnv = baseEnv({ BENCH_FLOOR: JSON.stringify(floorInput(sim.env)) })
+    if (sim.env.NODE_EXTRA_CA_CERTS) floorEnv.NODE_EXTRA_CA_CERTS = sim.env.NODE_EXTRA_CA_CERTS
+    const floorMs: number[] = []
+    const pipelineMs: number[] = []
+    const floorCpu: number[] = []
+    const pipelineCpu: number[] = []
+    let floorOut = { records: 0, pages: 0, maxRssKb: 0, cpuMs: 0 }
+    let pipelineRss = 0
+    let reported = 0
+    const repeat = devices >= SINGLE_RUN_FROM ? 1 : opts.repeat
+    for (let i = 0; i < repeat; i++) {
+      const f = ok('the floor', await run([join(BENCH, 'floor.mjs')], floorEnv))
+      floorOut = JSON.parse(f.stdout) as typeof floorOut
+      floorMs.push(f.wallMs)
+      floorCpu.push(floorOut.cpuMs)
+      const dataDir = join(work, `store-${devices}-${i}`)
+      await cp(template, dataDir, { recursive: true })
+      const usageFile = join(work, `usage-${devices}-${i}.json`)
+      const reportFile = join(work, `report-${devices}.json`)
+      const p = ok(
+        `offboard run (${devices} devices)`,
+        await run(
+          [
+            '--import',
+            join(BENCH, 'usage-preload.mjs'),
+            BIN,
+            'run',
+            '--quiet',
+            '--format',
+            'json',
+            '--as-of',
+            AS_OF,
+            '-o',
+            reportFile,
+          ],
+          baseEnv({ ...sim.env, OFFBOARD_DATA_DIR: dataDir, BENCH_USAGE_FILE: usageFile }),
+        ),
+      )
+      pipelineMs.push(p.wallMs)
+      const usage = JSON.parse(await readFile(usageFile, 'utf8')) as { maxRssKb: number; cpuMs: number }
+      pipelineCpu.push(usage.cpuMs)
+      pipelineRss = Math.max(pipelineRss, usage.maxRssKb)
+      reported = await reportedDevices(reportFile)
+      await rm(dataDir, { recursive: true, force: true })
+      await rm(reportFile, { force: true })
+      opts.log(
+        `  run ${i + 1}/${repeat}: floor ${secs(f.wallMs)}, pipeline ${secs(p.wallMs)} (CPU ${secs(usage.cpuMs)}), peak RSS ${mib(usage.maxRssKb)}`,
+      )
+    }
+    const floor = median(floorMs)
+    const pipeline = median(pipelineMs)
+    return {
+      devices,
+      records: floorOut.records,
+      pages: floorOut.pages,
+      floorMs: floor,
+      pipelineMs: pipeline,
+      ratio: pipeline / floor,
+      devicesPerSecond: devices / (pipeline / 1000),
+      pipelineMaxRssKb: pipelineRss,
+      floorMaxRssKb: floorOut.maxRssKb,
+      floorCpuMs: median(floorCpu),
+      pipelineCpuMs: median(pipelineCpu),
+      reportedDevices: reported,
+      runs: { floorMs, pipelineMs, floorCpuMs: floorCpu, pipelineCpuMs: pipelineCpu },
+    }
+  } finally {
+    await sim.stop()
+  }
+}
+
+async function benchEngine(devices: number, opts: BenchOptions): Promise<BenchResult['engine']> {
+  const snapshot = await demoSnapshot(opts.cacheDir, devices, opts.log)
+  opts.log(`engine alone ${devices.toLocaleString('en-US')} devices`)
+  const r = ok(
+    'the engine benchmark',
+    await run(
+      [`--max-old-space-size=${ENGINE_HEAP_MIB}`, '--import', 'tsx', join(BENCH, 'engine.ts')],
+      baseEnv({ BENCH_ENGINE: JSON.stringify({ snapshotDir: snapshot, now: Date.parse(AS_OF) }) }),
+    ),
+  )
+  const out = JSON.parse(r.stdout) as EngineOutput
+  return {
+    ...out,
+    msPerMillion: (out.correlateEvaluateMs / devices) * 1_000_000,
+    heapLimitMiB: ENGINE_HEAP_MIB,
+  }
+}
+
+async function benchActions(opts: BenchOptions): Promise<BenchResult['actions']> {
+  opts.log(
+    `actions: ${opts.actions.toLocaleString('en-US')} Entra disables through $batch, clock ${opts.timeScale}× faster`,
+  )
+  const r = ok(
+    'the action benchmark',
+    await run(
+      ['--import', 'tsx', join(BENCH, 'actions.ts')],
+      baseEnv({ BENCH_ACTIONS: JSON.stringify({ devices: opts.actions, timeScale: opts.timeScale }) }),
+    ),
+  )
+  return { ...(JSON.parse(r.stdout) as ActionsOutput), timeScale: opts.timeScale }
+}
+
+export async function runBench(opts: BenchOptions): Promise<BenchResult> {
+  const work = await mkdtemp(join(tmpdir(), 'offboard-bench-'))
+  try {
+    const result: BenchResult = {
+      machine: {
+        cpus: availableParallelism(),
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+        platform: `${process.platform} ${process.arch}`,
+      },
+      startedAt: new Date().toISOString(),
+      loadAverage: { start: loadavg()[0]!, end: 0 },
+      pipeline: [],
+      engine: null,
+      actions: null,
+      failures: [],
+    }
+    // A section that fails is recorded as failed and the others still run: one bug must not cost the rest.
+    const attempt = async <T>(what: string, fn: () => Promise<T>): Promise<T | null> => {
+      try {
+        return await fn()
+      } catch (err) {
+        const message = (err as Error).message
+        result.failures.push({ what, message })
+        opts.log(`${what} FAILED: ${message.split('\n')[0]}`)
+        return null
+      }
+    }
+    const template = await storeTemplate(work)
+    for (const size of opts.pipelineSizes) {
+      const p = await attempt(`pipeline ${size}`, () => benchPipeline(size, opts, work, template))
+      if (p) result.pipeline.push(p)
+    }
+    if (opts.engineSize > 0)
+      result.engine = await attempt(`engine ${opts.engineSize}`, () => benchEngine(opts.engineSize, opts))
+    if (opts.actions > 0) result.actions = await attempt(`actions ${opts.actions}`, () => benchActions(opts))
+    result.loadAverage.end = loadavg()[0]!
+    if (opts.resultsDir) {
+      await mkdir(opts.resultsDir, { recursive: true })
+      await writeFile(join(opts.resultsDir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`)
+    }
+    return result
+  } finally {
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
+export function formatTable(r: BenchResult): string {
+  const lines = [
+    `machine: ${r.machine.cpus} cores (${r.machine.cpuModel}), ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; load average ${r.loadAverage.start.toFixed(1)} → ${r.loadAverage.end.toFixed(1)}`,
+    '',
+    '| devices | records | floor | pipeline | ratio | devices/s | peak RSS | CPU floor | CPU pipeline |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...r.pipeline.map(
+      (p) =>
+        `| ${p.devices.toLocaleString('en-US')} | ${p.records.toLocaleString('en-US')} | ${secs(p.floorMs)} | ${secs(p.pipelineMs)} | ${p.ratio.toFixed(2)}× | ${Math.round(p.devicesPerSecond).toLocaleString('en-US')} | ${mib(p.pipelineMaxRssKb)} | ${secs(p.floorCpuMs)} | ${secs(p.pipelineCpuMs)} |`,
+    ),
+  ]
+  if (r.engine) {
+    const e = r.engine
+    lines.push(
+      '',
+      '| engine alone | correlate | correlate + evaluate | whole engine (+ recommend, report) | peak RSS |',
+      '|---:|---:|---:|---:|---:|',
+      `| ${e.devices.toLocaleString('en-US')} | ${secs(e.correlateMs)} | ${secs(e.correlateEvaluateMs)} | ${secs(e.analyzeMs)} | ${mib(e.maxRssKb)} |`,
+    )
+  }
+  if (r.actions) {
+    const a = r.actions
+    lines.push(
+      '',
+      '| action | writes | limit | clock | share of allowed rate | 429s | limit violations | lost | repeated |',
+      '|---|---:|---|---:|---:|---:|---:|---:|---:|',
+      `| ${a.operation} | ${a.succeeded.toLocaleString('en-US')}/${a.planned.toLocaleString('en-US')} | ${a.limit} | ${a.timeScale}× | ${(a.shareOfAllowedRate * 100).toFixed(1)} % (${a.virtualSeconds.toFixed(0)} s vs ${a.idealSeconds.toFixed(0)} s ideal) | ${a.throttled429} | ${a.violations} | ${a.lost} | ${a.repeated} |`,
+    )
+  }
+  for (const f of r.failures) lines.push('', `FAILED ${f.what}: ${f.message.split('\n')[0]}`)
+  return `${lines.join('\n')}\n`
+}
+
+function parseArgs(argv: string[]): BenchOptions {
+  const large = argv.includes('--large')
+  const value = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag)
+    return i >= 0 ? argv[i + 1] : undefined
+  }
+  const sizes = value('--sizes')
+  return {
+    pipelineSizes: sizes
+      ? sizes.split(',').map(Number)
+      : large
+        ? [10_000, 100_000, 1_000_000]
+        : [10_000, 100_000],
+    engineSize: Number(value('--engine') ?? 1_000_000),
+    repeat: Number(value('--repeat') ?? 3),
+    actions: Number(value('--actions') ?? 10_000),
+    timeScale: Number(value('--time-scale') ?? 10),
+    cacheDir: join(BENCH, '.cache'),
+    resultsDir: join(BENCH, 'results'),
+    log: (line) => process.stderr.write(`${line}\n`),
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const result = await runBench(parseArgs(process.argv.slice(2)))
+  process.stdout.write(formatTable(result))
+}

@@ -1,0 +1,52 @@
+/** @module Smoke test of `npm run bench` at 1k devices: the same code path, its output structure and device counts (never timings). */
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { countViolations, idealSchedule } from '../bench/actions.js'
+import { formatTable, runBench } from '../bench/bench.js'
+
+const dir = await mkdtemp(join(tmpdir(), 'offboard-bench-test-'))
+afterAll(() => rm(dir, { recursive: true, force: true }))
+
+describe('npm run bench (1k smoke run)', () => {
+  it('runs floor, pipeline, engine and actions, and writes latest.json', { timeout: 300_000 }, async () => {
+    const result = await runBench({
+      pipelineSizes: [1000],
+      engineSize: 1000,
+      actions: 60,
+      timeScale: 60,
+      repeat: 1,
+      cacheDir: join(dir, 'cache'),
+      resultsDir: join(dir, 'results'),
+      log: () => {},
+    })
+    const [p] = result.pipeline
+    // The pipeline's report covers every generated device, and the floor fetched every record served.
+    expect(p?.devices).toBe(1000)
+    expect(p?.reportedDevices).toBe(1000)
+    expect(p?.records).toBeGreaterThan(1000)
+    expect(p?.pages).toBeGreaterThanOrEqual(5)
+    expect(p?.runs.pipelineMs).toHaveLength(1)
+    expect(p?.pipelineMaxRssKb).toBeGreaterThan(0)
+    expect(result.engine?.devices).toBe(1000)
+    // The floor also fetched the Teams inventory, which the engine does not count as device records.
+    expect(result.engine?.records).toBeGreaterThan(1000)
+    expect(result.engine?.records).toBeLessThanOrEqual(p!.records)
+    expect(result.actions).toMatchObject({ planned: 60, succeeded: 60, lost: 0, repeated: 0, violations: 0 })
+    const saved = JSON.parse(await readFile(join(dir, 'results', 'latest.json'), 'utf8'))
+    expect(saved.pipeline[0].reportedDevices).toBe(1000)
+    expect(formatTable(result)).toContain('| 1,000 |')
+  })
+})
+
+describe("the action benchmark's arithmetic", () => {
+  const windows = [{ limit: 3, ms: 100 }]
+  it('schedules calls as early as the window allows', () => {
+    expect(idealSchedule(7, windows)).toEqual([0, 0, 0, 100, 100, 100, 200])
+  })
+  it('counts a call that is the (limit+1)-th inside one window', () => {
+    expect(countViolations([0, 0, 0, 100, 100, 100, 200], windows)).toBe(0)
+    expect(countViolations([0, 10, 20, 99], windows)).toBe(1)
+  })
+})
