@@ -190,6 +190,26 @@ describe.each(testBackends())('acting on Entra devices ($name)', (backend) => {
     expect((await verifyAudit(store.db)).ok).toBe(true)
   })
 
+  it('plans an act larger than one INSERT can carry (PostgreSQL takes at most 65,535 parameters)', async () => {
+    const devices = range(6_500)
+    const { store, ctx } = await setUp(devices, { simDevices: 1, fleet: 100_000 })
+    const stop = new Error('stop after planning')
+    const act = startAct(store, {
+      ...ctx,
+      selection: { all: true },
+      maxActions: 10_000,
+      onEvent: (e) => {
+        if (e.type === 'planned') throw stop
+      },
+    })
+    await expect(act).rejects.toBe(stop)
+    const row = await store.db
+      .selectFrom('action_steps')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow()
+    expect(Number(row.n)).toBe(devices.length)
+  }, 60_000)
+
   it('a crash after any number of durable steps, then --resume, makes every call exactly once', async () => {
     const DEVICES = 40
     // planned + started + (sent + response) per batch of 20 + one per finished step = 46 durable points.

@@ -45,6 +45,8 @@ export const DEFAULT_MAX_SHARE = 0.1
  */
 export const INTUNE_DAILY_CAPS: Readonly<Record<string, number>> = { delete: 1_000, retire: 1_000, wipe: 500 }
 const DAY_MS = 86_400_000
+/** Rows per INSERT of planned steps (11 parameters each). */
+const STEP_INSERT_ROWS = 1_000
 
 export type StepState = 'planned' | 'sent' | 'done' | 'failed' | 'skipped' | 'undone'
 
@@ -458,11 +460,12 @@ export async function startAct(store: Store, opts: ActOptions): Promise<ActResul
         started_at: at,
       })
       .execute()
-    if (plan.steps.length)
+    // In slices: one INSERT of every step would pass PostgreSQL's 65,535 bind parameters past ~5,900 steps.
+    for (let i = 0; i < plan.steps.length; i += STEP_INSERT_ROWS)
       await tx
         .insertInto('action_steps')
         .values(
-          plan.steps.map((p) => ({
+          plan.steps.slice(i, i + STEP_INSERT_ROWS).map((p) => ({
             act_id: actId,
             tenant_id: opts.tenantId,
             position: p.position,
