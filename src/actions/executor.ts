@@ -15,7 +15,7 @@ import type { OptInOperation } from '../domain/policy.js'
 import { Category, Suggestion } from '../domain/report.js'
 import { OffboardError, UsageError } from '../lib/errors.js'
 import type { ApiClient } from '../lib/graph-client.js'
-import { RateLimiter } from '../lib/rate-limiter.js'
+import { RateLimiter, TRANSIT_MARGIN_MS } from '../lib/rate-limiter.js'
 import type { ActionStepsTable } from '../store/schema.js'
 import type { Store } from '../store/store.js'
 import { autopilotDeleteHandler, autopilotUnassignHandler } from './autopilot.js'
@@ -173,7 +173,7 @@ export class BrakeError extends OffboardError {
  * and tenant, reference §2.4).
  */
 export function defaultRegistry(opts: { entraDeleteGraceDays?: number } = {}): HandlerRegistry {
-  const writeLimiter = new RateLimiter({ windows: ENTRA_WRITE_LIMITS })
+  const writeLimiter = new RateLimiter({ windows: ENTRA_WRITE_LIMITS, marginMs: TRANSIT_MARGIN_MS })
   return new HandlerRegistry([
     entraDisableHandler({ writeLimiter }),
     entraDeleteHandler({

@@ -2,7 +2,7 @@
 import { isDelegated, SCOPES, type TenantConfig } from '../lib/config.js'
 import { ApiClient, type TokenProvider } from '../lib/graph-client.js'
 import { logger } from '../lib/log.js'
-import { RateLimiter } from '../lib/rate-limiter.js'
+import { RateLimiter, TRANSIT_MARGIN_MS } from '../lib/rate-limiter.js'
 import type { LiveClients } from '../sources/read-live.js'
 
 /** Defender for Endpoint: 100 calls per minute and 1,500 per hour for every machine API (reference §4.3). */
@@ -53,7 +53,7 @@ export function clientsFor(
       scope: SCOPES.defender,
       tokens,
       log,
-      limiter: new RateLimiter({ windows: DEFENDER_LIMITS }),
+      limiter: new RateLimiter({ windows: DEFENDER_LIMITS, marginMs: TRANSIT_MARGIN_MS }),
       ...tuning,
     }),
   }

@@ -14,6 +14,32 @@ function fakeClock() {
 }
 
 describe('RateLimiter', () => {
+  it('with a transit margin, calls late by up to the margin never arrive more than the limit per window', async () => {
+    async function releases(marginMs: number) {
+      const clock = fakeClock()
+      const limiter = new RateLimiter({ windows: [{ limit: 2, ms: 1000 }], marginMs, ...clock })
+      const out: number[] = []
+      for (let i = 0; i < 6; i++) {
+        await limiter.acquire()
+        out.push(clock.now())
+      }
+      return out
+    }
+    // Every pattern of each call arriving on time or 100 ms late.
+    const worstArrivals = (released: number[]) => {
+      let worst = 0
+      for (let mask = 0; mask < 2 ** released.length; mask++) {
+        const arrivals = released.map((t, i) => t + ((mask >> i) & 1 ? 100 : 0))
+        for (const t of arrivals)
+          worst = Math.max(worst, arrivals.filter((x) => x > t - 1000 && x <= t).length)
+      }
+      return worst
+    }
+    expect(worstArrivals(await releases(100))).toBe(2)
+    // Without the margin some pattern lands more than two calls in one window.
+    expect(worstArrivals(await releases(0))).toBeGreaterThan(2)
+  })
+
   it('lets the first calls through at once', async () => {
     const clock = fakeClock()
     const limiter = new RateLimiter({ windows: [{ limit: 3, ms: 1000 }], ...clock })

@@ -12,9 +12,17 @@ export interface RateWindow {
 
 export interface RateLimiterOptions {
   windows: RateWindow[]
+  /**
+   * How much longer than its window a call keeps counting. Services count a call when it arrives, the limiter when
+   * it lets it go; the margin covers the time in between, so a call sent late cannot land in a full window.
+   */
+  marginMs?: number
   now?: () => number
   sleep?: (ms: number) => Promise<void>
 }
+
+/** The default margin for service limits: a call's transit time, generously (costs under 2 % of a one-minute window). */
+export const TRANSIT_MARGIN_MS = 1_000
 
 export const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -27,7 +35,7 @@ export class RateLimiter {
   private chain: Promise<void> = Promise.resolve()
 
   constructor(private readonly opts: RateLimiterOptions) {
-    this.longest = Math.max(0, ...opts.windows.map((w) => w.ms))
+    this.longest = Math.max(0, ...opts.windows.map((w) => w.ms)) + (opts.marginMs ?? 0)
     this.now = opts.now ?? Date.now
     this.sleep = opts.sleep ?? defaultSleep
   }
@@ -43,12 +51,13 @@ export class RateLimiter {
   delayNeeded(): number {
     const now = this.now()
     let wait = 0
+    const margin = this.opts.marginMs ?? 0
     for (const w of this.opts.windows) {
-      const inWindow = this.countSince(now - w.ms)
+      const inWindow = this.countSince(now - w.ms - margin)
       if (inWindow >= w.limit) {
         // The oldest call in the window must leave it before another may start.
         const oldest = this.stamps[this.stamps.length - w.limit]!
-        wait = Math.max(wait, oldest + w.ms - now + 1)
+        wait = Math.max(wait, oldest + w.ms + margin - now + 1)
       }
     }
     return wait
