@@ -41,8 +41,9 @@ export async function sendBatch(
     let pending = requests.slice(i, i + BATCH_SIZE)
     for (let round = 1; pending.length > 0; round++) {
       // Entra counts each write inside a batch against its limit, not the batch (reference §2.4).
-      if (opts.writeLimiter)
-        for (const r of pending) if (r.method !== 'GET') await opts.writeLimiter.acquire()
+      // The batch's writes are let go together, when the request leaves.
+      const writes = pending.filter((r) => r.method !== 'GET').length
+      if (opts.writeLimiter && writes > 0) await opts.writeLimiter.acquire(writes)
       const res = await graph.request<{ responses?: unknown }>('POST', '/$batch', {
         source: 'entra',
         permission: opts.permission,

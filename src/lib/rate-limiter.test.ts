@@ -91,3 +91,18 @@ describe('RateLimiter', () => {
     expect(clock.now()).toBeGreaterThanOrEqual(2000)
   })
 })
+
+describe('RateLimiter.acquire(count)', () => {
+  it('lets a group go at once only when the whole group fits every window', async () => {
+    const clock = fakeClock()
+    const limiter = new RateLimiter({ windows: [{ limit: 20, ms: 1000 }], ...clock })
+    await limiter.acquire(15)
+    expect(clock.now()).toBe(0)
+    // 15 + 10 > 20: the group waits until the first 15 have left the window, then all 10 go together.
+    await limiter.acquire(10)
+    expect(clock.now()).toBe(1001)
+    await limiter.acquire(10)
+    expect(clock.now()).toBe(1001)
+    expect(() => limiter.acquire(21)).toThrow(RangeError)
+  })
+})

@@ -21,8 +21,8 @@ export interface RateLimiterOptions {
   sleep?: (ms: number) => Promise<void>
 }
 
-/** The default margin for service limits: a call's transit time, generously (costs under 2 % of a one-minute window). */
-export const TRANSIT_MARGIN_MS = 1_000
+/** The margin for service limits: a request's transit time, generously (costs about 3 % of a one-minute window). */
+export const TRANSIT_MARGIN_MS = 2_000
 
 export const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -40,37 +40,43 @@ export class RateLimiter {
     this.sleep = opts.sleep ?? defaultSleep
   }
 
-  /** Resolves when a call may start, and counts it. */
-  acquire(): Promise<void> {
-    const turn = this.chain.then(() => this.waitForSlot())
+  /**
+   * Resolves when `count` calls may start together, and counts them. Calls sent in one request (the writes of a
+   * `$batch`) are let go together, so none of them is counted earlier than the request leaves.
+   */
+  acquire(count = 1): Promise<void> {
+    const largest = Math.min(...this.opts.windows.map((w) => w.limit))
+    if (!Number.isInteger(count) || count < 1 || count > largest)
+      throw new RangeError(`a rate limiter can let go 1 to ${largest} calls at once, not ${count}`)
+    const turn = this.chain.then(() => this.waitForSlot(count))
     this.chain = turn.catch(() => undefined)
     return turn
   }
 
-  /** Milliseconds until a call could start now (0 when it can). */
-  delayNeeded(): number {
+  /** Milliseconds until `count` calls could start now (0 when they can). */
+  delayNeeded(count = 1): number {
     const now = this.now()
     let wait = 0
     const margin = this.opts.marginMs ?? 0
     for (const w of this.opts.windows) {
       const inWindow = this.countSince(now - w.ms - margin)
-      if (inWindow >= w.limit) {
-        // The oldest call in the window must leave it before another may start.
-        const oldest = this.stamps[this.stamps.length - w.limit]!
+      if (inWindow + count > w.limit) {
+        // Enough of the oldest calls in the window must leave it for `count` more to fit.
+        const oldest = this.stamps[this.stamps.length - (w.limit - count) - 1]!
         wait = Math.max(wait, oldest + w.ms + margin - now + 1)
       }
     }
     return wait
   }
 
-  private async waitForSlot(): Promise<void> {
+  private async waitForSlot(count: number): Promise<void> {
     for (;;) {
-      const wait = this.delayNeeded()
+      const wait = this.delayNeeded(count)
       if (wait <= 0) break
       await this.sleep(wait)
     }
     const now = this.now()
-    this.stamps.push(now)
+    for (let i = 0; i < count; i++) this.stamps.push(now)
     // Forget calls older than the longest window.
     let drop = 0
     while (drop < this.stamps.length && this.stamps[drop]! <= now - this.longest) drop++
