@@ -8,22 +8,32 @@
  */
 import { PGlite } from '@electric-sql/pglite'
 import { z } from 'zod'
-import { ENTRA_WRITE_LIMITS, entraDisableHandler } from '../src/actions/entra-disable.js'
+import { defenderOffboardHandler } from '../src/actions/defender-offboard.js'
+import { ENTRA_WRITE_LIMITS, entraDisableHandler, entraWriteLimiter } from '../src/actions/entra-disable.js'
 import { startAct } from '../src/actions/executor.js'
 import { HandlerRegistry } from '../src/actions/handler.js'
 import {
   ACTOR,
   entraObjectId,
   graphOf,
+  offboardStep,
   seedTenant,
   simulatorData,
   TENANT,
 } from '../src/actions/test-support.js'
-import { RateLimiter, type RateWindow } from '../src/lib/rate-limiter.js'
+import { clientsFor, DEFENDER_LIMITS, defenderLimiter } from '../src/cli/tenant.js'
+import { ApiClient } from '../src/lib/graph-client.js'
+import { LoopbackClientCredentials } from '../src/lib/loopback-credentials.js'
+import type { RateWindow } from '../src/lib/rate-limiter.js'
 import { startSimulator } from '../src/simulator/index.js'
+import { machine, machineId } from '../src/simulator/test-support.js'
 import { storeOnPGlite } from '../src/store/store.js'
 
-const ActionsInput = z.object({ devices: z.number().int().positive(), timeScale: z.number().positive() })
+const ActionsInput = z.object({
+  devices: z.number().int().positive(),
+  timeScale: z.number().positive(),
+  operation: z.enum(['entra.disable', 'defender.offboard']).default('entra.disable'),
+})
 export type ActionsInput = z.infer<typeof ActionsInput>
 
 export interface ActionsOutput {
@@ -64,6 +74,102 @@ export function countViolations(times: readonly number[], windows: readonly Rate
   return violations
 }
 
+/** Success per planned target, and how far the calls' arrival times kept to the windows. */
+function measure(
+  operation: string,
+  planned: ReadonlySet<string>,
+  succeededPaths: readonly string[],
+  arrivals: number[],
+  windows: readonly RateWindow[],
+  throttled429: number,
+  wallMs: number,
+): ActionsOutput {
+  const perTarget = new Map<string, number>()
+  for (const p of succeededPaths) perTarget.set(p, (perTarget.get(p) ?? 0) + 1)
+  const times = [...arrivals].sort((a, b) => a - b)
+  const virtualMs = times.length > 1 ? times[times.length - 1]! - times[0]! : 0
+  const ideal = idealSchedule(times.length, windows)
+  const idealMs = ideal.length ? ideal[ideal.length - 1]! : 0
+  return {
+    operation,
+    planned: planned.size,
+    succeeded: [...perTarget.keys()].filter((p) => planned.has(p)).length,
+    lost: [...planned].filter((p) => !perTarget.has(p)).length,
+    repeated: [...perTarget.values()].filter((n) => n > 1).length,
+    throttled429,
+    violations: countViolations(times, windows),
+    virtualSeconds: virtualMs / 1000,
+    idealSeconds: idealMs / 1000,
+    shareOfAllowedRate: virtualMs > 0 ? idealMs / virtualMs : 1,
+    wallMs,
+    limit: windows.map((w) => `${w.limit} per ${w.ms / 1000} s`).join(', '),
+  }
+}
+
+/**
+ * Defender offboards by the real executor and handler (bulk reads, POST, MachineAction follow-up) against the
+ * simulator's 100/min and 1,500/h, on the compressed clock. Every Defender call counts against the limit, reads
+ * included, so the figures are over all of them.
+ */
+async function defenderOffboards(
+  input: ActionsInput,
+  now: () => number,
+  sleep: (ms: number) => Promise<void>,
+) {
+  const devices = Array.from({ length: input.devices }, (_, i) => i + 1)
+  const sim = await startSimulator({
+    data: { ...simulatorData(input.devices), machines: devices.map((n) => machine(n)) },
+    clock: now,
+    machineActionDelayMs: 0,
+  })
+  const store = await storeOnPGlite(new PGlite())
+  try {
+    await seedTenant(store, devices, input.devices, (n) => [offboardStep(n)])
+    const tokens = new LoopbackClientCredentials(
+      sim.authorityHost,
+      sim.tenantId,
+      'offboard-sim',
+      'offboard-sim-secret',
+    )
+    const clients = clientsFor({ graph: sim.graphBaseUrl, defender: sim.defenderBaseUrl }, tokens)
+    const defender = new ApiClient({
+      ...clients.defender.opts,
+      sleep,
+      limiter: defenderLimiter({ now, sleep }),
+    })
+    const started = performance.now()
+    await startAct(store, {
+      tenantId: TENANT,
+      actor: ACTOR,
+      graph: clients.graph,
+      defender,
+      registry: new HandlerRegistry([defenderOffboardHandler()]),
+      sleep,
+      now,
+      selection: { all: true },
+      policy: { optIn: ['defender.offboard'] },
+      maxActions: input.devices,
+      maxShare: 1,
+    })
+    const wallMs = performance.now() - started
+    const calls = sim.requests().filter((r) => r.path.startsWith('/api/'))
+    const posts = sim.calls().filter((c) => c.path.endsWith('/offboard') && c.status < 300)
+    return measure(
+      'defender.offboard',
+      new Set(devices.map((n) => `/api/machines/${machineId(n)}/offboard`)),
+      posts.map((c) => c.path),
+      // A 401 (the app token expiring over virtual hours) is answered before the limit counts the call.
+      calls.filter((c) => c.status !== 401).map((c) => Date.parse(c.at ?? '')),
+      DEFENDER_LIMITS,
+      calls.filter((c) => c.status === 429).length,
+      wallMs,
+    )
+  } finally {
+    await store.close()
+    await sim.close()
+  }
+}
+
 async function main(): Promise<void> {
   const input = ActionsInput.parse(JSON.parse(process.env.BENCH_ACTIONS ?? 'null'))
   const k = input.timeScale
@@ -71,13 +177,17 @@ async function main(): Promise<void> {
   // Virtual time runs k× faster than the wall clock; both sides of the limit see the same virtual time.
   const now = (): number => origin + (Date.now() - origin) * k
   const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms / k))
+  if (input.operation === 'defender.offboard') {
+    process.stdout.write(`${JSON.stringify(await defenderOffboards(input, now, sleep))}\n`)
+    return
+  }
   const sim = await startSimulator({ data: simulatorData(input.devices), clock: now })
   const store = await storeOnPGlite(new PGlite())
   try {
     const devices = Array.from({ length: input.devices }, (_, i) => i + 1)
     await seedTenant(store, devices, input.devices)
     const registry = new HandlerRegistry([
-      entraDisableHandler({ writeLimiter: new RateLimiter({ windows: ENTRA_WRITE_LIMITS, now, sleep }) }),
+      entraDisableHandler({ writeLimiter: entraWriteLimiter({ now, sleep }) }),
     ])
     const started = performance.now()
     await startAct(store, {
@@ -92,30 +202,15 @@ async function main(): Promise<void> {
     })
     const wallMs = performance.now() - started
     const writes = sim.calls().filter((c) => c.method === 'PATCH')
-    const ok = writes.filter((c) => c.status < 300)
-    const perTarget = new Map<string, number>()
-    for (const c of ok) perTarget.set(c.path, (perTarget.get(c.path) ?? 0) + 1)
-    const planned = new Set(devices.map((n) => `/v1.0/devices/${entraObjectId(n)}`))
-    const lost = [...planned].filter((p) => !perTarget.has(p)).length
-    const repeated = [...perTarget.values()].filter((n) => n > 1).length
-    const times = writes.map((c) => Date.parse(c.at)).sort((a, b) => a - b)
-    const virtualMs = times.length > 1 ? times[times.length - 1]! - times[0]! : 0
-    const ideal = idealSchedule(writes.length, ENTRA_WRITE_LIMITS)
-    const idealMs = ideal.length ? ideal[ideal.length - 1]! : 0
-    const out: ActionsOutput = {
-      operation: 'entra.disable ($batch)',
-      planned: planned.size,
-      succeeded: perTarget.size,
-      lost,
-      repeated,
-      throttled429: sim.calls().filter((c) => c.status === 429).length,
-      violations: countViolations(times, ENTRA_WRITE_LIMITS),
-      virtualSeconds: virtualMs / 1000,
-      idealSeconds: idealMs / 1000,
-      shareOfAllowedRate: virtualMs > 0 ? idealMs / virtualMs : 1,
+    const out = measure(
+      'entra.disable ($batch)',
+      new Set(devices.map((n) => `/v1.0/devices/${entraObjectId(n)}`)),
+      writes.filter((c) => c.status < 300).map((c) => c.path),
+      writes.map((c) => Date.parse(c.at)),
+      ENTRA_WRITE_LIMITS,
+      sim.calls().filter((c) => c.status === 429).length,
       wallMs,
-      limit: ENTRA_WRITE_LIMITS.map((w) => `${w.limit} per ${w.ms / 1000} s`).join(', '),
-    }
+    )
     process.stdout.write(`${JSON.stringify(out)}\n`)
   } finally {
     await store.close()

@@ -43,6 +43,10 @@ export interface BenchOptions {
   actions: number
   /** Time compression of the action benchmark (k× faster clock on both sides of the rate limit). */
   timeScale: number
+  /** Defender offboards to run (0: none); over 1,500 calls exercises the hourly window. */
+  defender: number
+  /** The Defender run's clock: 100/min and 1,500/h pass k× faster. */
+  defenderTimeScale: number
   /** Interleaved floor/pipeline repetitions per size; the median is reported. */
   repeat: number
   /** Where generated tenants are cached. */
@@ -78,7 +82,8 @@ export interface BenchResult {
   loadAverage: { start: number; end: number }
   pipeline: PipelineResult[]
   engine: (EngineOutput & { msPerMillion: number; heapLimitMiB: number }) | null
-  actions: (ActionsOutput & { timeScale: number }) | null
+  /** Entra disables, then Defender offboards (when asked for). */
+  actions: (ActionsOutput & { timeScale: number })[]
   /** Sections that failed, with the error (the bench goes on with the others). */
   failures: { what: string; message: string }[]
 }
@@ -338,18 +343,25 @@ async function benchEngine(devices: number, opts: BenchOptions): Promise<BenchRe
   }
 }
 
-async function benchActions(opts: BenchOptions): Promise<BenchResult['actions']> {
+async function benchActions(
+  operation: 'entra.disable' | 'defender.offboard',
+  devices: number,
+  timeScale: number,
+  opts: BenchOptions,
+): Promise<ActionsOutput & { timeScale: number }> {
   opts.log(
-    `actions: ${opts.actions.toLocaleString('en-US')} Entra disables through $batch, clock ${opts.timeScale}× faster`,
+    operation === 'entra.disable'
+      ? `actions: ${devices.toLocaleString('en-US')} Entra disables through $batch, clock ${timeScale}× faster`
+      : `actions: ${devices.toLocaleString('en-US')} Defender offboards (100/min, 1,500/h), clock ${timeScale}× faster`,
   )
   const r = ok(
     'the action benchmark',
     await run(
       ['--import', 'tsx', join(BENCH, 'actions.ts')],
-      baseEnv({ BENCH_ACTIONS: JSON.stringify({ devices: opts.actions, timeScale: opts.timeScale }) }),
+      baseEnv({ BENCH_ACTIONS: JSON.stringify({ devices, timeScale, operation }) }),
     ),
   )
-  return { ...(JSON.parse(r.stdout) as ActionsOutput), timeScale: opts.timeScale }
+  return { ...(JSON.parse(r.stdout) as ActionsOutput), timeScale }
 }
 
 export async function runBench(opts: BenchOptions): Promise<BenchResult> {
@@ -367,7 +379,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       loadAverage: { start: loadavg()[0]!, end: 0 },
       pipeline: [],
       engine: null,
-      actions: null,
+      actions: [],
       failures: [],
     }
     // A section that fails is recorded as failed and the others still run: one bug must not cost the rest.
@@ -388,7 +400,18 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     }
     if (opts.engineSize > 0)
       result.engine = await attempt(`engine ${opts.engineSize}`, () => benchEngine(opts.engineSize, opts))
-    if (opts.actions > 0) result.actions = await attempt(`actions ${opts.actions}`, () => benchActions(opts))
+    if (opts.actions > 0) {
+      const a = await attempt(`actions ${opts.actions}`, () =>
+        benchActions('entra.disable', opts.actions, opts.timeScale, opts),
+      )
+      if (a) result.actions.push(a)
+    }
+    if (opts.defender > 0) {
+      const d = await attempt(`defender ${opts.defender}`, () =>
+        benchActions('defender.offboard', opts.defender, opts.defenderTimeScale, opts),
+      )
+      if (d) result.actions.push(d)
+    }
     result.loadAverage.end = loadavg()[0]!
     if (opts.resultsDir) {
       await mkdir(opts.resultsDir, { recursive: true })
@@ -420,12 +443,15 @@ export function formatTable(r: BenchResult): string {
       `| ${e.devices.toLocaleString('en-US')} | ${secs(e.correlateMs)} | ${secs(e.correlateEvaluateMs)} | ${secs(e.analyzeMs)} | ${mib(e.maxRssKb)} |`,
     )
   }
-  if (r.actions) {
-    const a = r.actions
+  if (r.actions.length) {
     lines.push(
       '',
-      '| action | writes | limit | clock | share of allowed rate | 429s | limit violations | lost | repeated |',
+      '| action | done | limit | clock | share of allowed rate | 429s | limit violations | lost | repeated |',
       '|---|---:|---|---:|---:|---:|---:|---:|---:|',
+    )
+  }
+  for (const a of r.actions) {
+    lines.push(
       `| ${a.operation} | ${a.succeeded.toLocaleString('en-US')}/${a.planned.toLocaleString('en-US')} | ${a.limit} | ${a.timeScale}× | ${(a.shareOfAllowedRate * 100).toFixed(1)} % (${a.virtualSeconds.toFixed(0)} s vs ${a.idealSeconds.toFixed(0)} s ideal) | ${a.throttled429} | ${a.violations} | ${a.lost} | ${a.repeated} |`,
     )
   }
@@ -450,6 +476,8 @@ function parseArgs(argv: string[]): BenchOptions {
     repeat: Number(value('--repeat') ?? 3),
     actions: Number(value('--actions') ?? 10_000),
     timeScale: Number(value('--time-scale') ?? 10),
+    defender: Number(value('--defender') ?? 2_000),
+    defenderTimeScale: Number(value('--defender-time-scale') ?? 60),
     cacheDir: join(BENCH, '.cache'),
     resultsDir: join(BENCH, 'results'),
     log: (line) => process.stderr.write(`${line}\n`),

@@ -16,6 +16,8 @@ describe('npm run bench (1k smoke run)', () => {
       engineSize: 1000,
       actions: 60,
       timeScale: 60,
+      defender: 30,
+      defenderTimeScale: 60,
       repeat: 1,
       cacheDir: join(dir, 'cache'),
       resultsDir: join(dir, 'results'),
@@ -33,7 +35,22 @@ describe('npm run bench (1k smoke run)', () => {
     // The floor also fetched the Teams inventory, which the engine does not count as device records.
     expect(result.engine?.records).toBeGreaterThan(1000)
     expect(result.engine?.records).toBeLessThanOrEqual(p!.records)
-    expect(result.actions).toMatchObject({ planned: 60, succeeded: 60, lost: 0, repeated: 0, violations: 0 })
+    expect(result.failures).toEqual([])
+    expect(result.actions.map((a) => a.operation)).toEqual(['entra.disable ($batch)', 'defender.offboard'])
+    expect(result.actions[0]).toMatchObject({
+      planned: 60,
+      succeeded: 60,
+      lost: 0,
+      repeated: 0,
+      violations: 0,
+    })
+    expect(result.actions[1]).toMatchObject({
+      planned: 30,
+      succeeded: 30,
+      lost: 0,
+      repeated: 0,
+      throttled429: 0,
+    })
     const saved = JSON.parse(await readFile(join(dir, 'results', 'latest.json'), 'utf8'))
     expect(saved.pipeline[0].reportedDevices).toBe(1000)
     expect(formatTable(result)).toContain('| 1,000 |')

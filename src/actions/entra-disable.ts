@@ -2,7 +2,7 @@
  * @module Entra disable: `PATCH /devices/{id}` with `accountEnabled: false`, the one operation offboard runs itself
  * (decisions.md, "Automation levels"). Reversible: undo sets `accountEnabled: true` again.
  */
-import type { RateLimiter } from '../lib/rate-limiter.js'
+import { RateLimiter, type RateLimiterOptions, TRANSIT_MARGIN_MS } from '../lib/rate-limiter.js'
 import { type BatchRequest, itemErrorText, sendBatch, writeOutcome } from './graph-batch.js'
 import type { HandlerContext, Observation, OperationHandler, StepOutcome, StepTarget } from './handler.js'
 
@@ -10,6 +10,11 @@ import type { HandlerContext, Observation, OperationHandler, StepOutcome, StepTa
 export const ENTRA_WRITE_PERMISSION = 'Device.ReadWrite.All'
 /** Reference §2.4: 3,000 device writes per 2 min 30 s per app per tenant. */
 export const ENTRA_WRITE_LIMITS = [{ limit: 3_000, ms: 150_000 }]
+
+/** The limiter for Entra device writes (disable and delete share it), with the transit margin. */
+export function entraWriteLimiter(clock: Pick<RateLimiterOptions, 'now' | 'sleep'> = {}): RateLimiter {
+  return new RateLimiter({ windows: ENTRA_WRITE_LIMITS, marginMs: TRANSIT_MARGIN_MS, ...clock })
+}
 
 /**
  * Reference §0.6: app-only callers may not change `accountEnabled` on non-Windows devices; only a signed-in user

@@ -15,13 +15,12 @@ import type { OptInOperation } from '../domain/policy.js'
 import { Category, Suggestion } from '../domain/report.js'
 import { OffboardError, UsageError } from '../lib/errors.js'
 import type { ApiClient } from '../lib/graph-client.js'
-import { RateLimiter, TRANSIT_MARGIN_MS } from '../lib/rate-limiter.js'
 import type { ActionStepsTable } from '../store/schema.js'
 import type { Store } from '../store/store.js'
 import { autopilotDeleteHandler, autopilotUnassignHandler } from './autopilot.js'
 import { defenderOffboardHandler } from './defender-offboard.js'
 import { DEFAULT_GRACE_DAYS, entraDeleteHandler } from './entra-delete.js'
-import { ENTRA_WRITE_LIMITS, entraDisableHandler } from './entra-disable.js'
+import { entraDisableHandler, entraWriteLimiter } from './entra-disable.js'
 import {
   type ActHistory,
   BATCH_SIZE,
@@ -173,7 +172,7 @@ export class BrakeError extends OffboardError {
  * and tenant, reference §2.4).
  */
 export function defaultRegistry(opts: { entraDeleteGraceDays?: number } = {}): HandlerRegistry {
-  const writeLimiter = new RateLimiter({ windows: ENTRA_WRITE_LIMITS, marginMs: TRANSIT_MARGIN_MS })
+  const writeLimiter = entraWriteLimiter()
   return new HandlerRegistry([
     entraDisableHandler({ writeLimiter }),
     entraDeleteHandler({

@@ -14,34 +14,17 @@ import { ApiClient } from '../lib/graph-client.js'
 import { LoopbackClientCredentials } from '../lib/loopback-credentials.js'
 import { RateLimiter } from '../lib/rate-limiter.js'
 import { type Simulator, startSimulator } from '../simulator/index.js'
-import { autopilotIdentity, machine, managedDevice } from '../simulator/test-support.js'
+import { autopilotIdentity, machine, machineId, managedDevice } from '../simulator/test-support.js'
 import type { SimulatorOptions } from '../simulator/types.js'
 import type { Store } from '../store/store.js'
 import { testBackends } from '../store/test-backends.js'
 import { autopilotDeleteHandler, autopilotUnassignHandler } from './autopilot.js'
 import { defenderOffboardHandler, MANUAL_OFFBOARD } from './defender-offboard.js'
 import { type ActOptions, BrakeError, defaultRegistry, resumeAct, startAct } from './executor.js'
-import { ACTOR, planFor, simulatorData, TENANT } from './test-support.js'
+import { ACTOR, offboardStep, planFor, simulatorData, TENANT } from './test-support.js'
 
 const noSleep = async () => {}
 const WRITES = new Set(['POST', 'PATCH', 'DELETE'])
-const machineId = (n: number) => n.toString(16).padStart(40, 'c')
-
-/** The Defender offboard step a plan carries for machine `n` (opt-in, reference §4.4). */
-function offboardStep(n: number): Action {
-  return {
-    step: 4,
-    system: 'defender',
-    operation: 'offboard',
-    target: machineId(n),
-    targetName: `pc-${n}.contoso.com`,
-    automation: 'optIn',
-    instructions: 'Offboard the machine from Defender for Endpoint.',
-    prerequisites: [],
-    warnings: [],
-    request: { api: 'defender', method: 'POST', path: `/api/machines/${machineId(n)}/offboard` },
-  }
-}
 
 async function firstSuggestion(store: Store): Promise<string | undefined> {
   const row = await store.db.selectFrom('suggestions').select('id').orderBy('position').executeTakeFirst()
@@ -378,7 +361,6 @@ describe.each(testBackends())('opt-in operations ($name)', (backend) => {
     // Scaled limits (10/min, 150/h) on both sides exercise the same sliding windows as 100/min and 1,500/h, on a
     // virtual clock that the client's waits advance, so the simulator judges every call at the time it was made.
     const limits = { perMinute: 10, perHour: 150 }
-    // Below 0xc1, whose machine id would equal device 1's (ids are hex padded with 'c').
     const count = 190
     let virtual = Date.parse('2026-11-01T00:00:00Z')
     const clock = {

@@ -8,7 +8,7 @@ import { Report } from '../domain/report.js'
 import type { ApiClient } from '../lib/graph-client.js'
 import { LoopbackClientCredentials } from '../lib/loopback-credentials.js'
 import type { Simulator, SimulatorData } from '../simulator/index.js'
-import { entraDevice, guid } from '../simulator/test-support.js'
+import { entraDevice, guid, machineId } from '../simulator/test-support.js'
 import type { Store } from '../store/store.js'
 
 export const TENANT = '11111111-2222-4333-8444-555555555555'
@@ -63,6 +63,22 @@ export function planFor(n: number): Action[] {
   ]
 }
 
+/** The Defender offboard step a plan carries for machine `n` (opt-in, reference §4.4). */
+export function offboardStep(n: number): Action {
+  return {
+    step: 4,
+    system: 'defender',
+    operation: 'offboard',
+    target: machineId(n),
+    targetName: `pc-${n}.contoso.com`,
+    automation: 'optIn',
+    instructions: 'Offboard the machine from Defender for Endpoint.',
+    prerequisites: [],
+    warnings: [],
+    request: { api: 'defender', method: 'POST', path: `/api/machines/${machineId(n)}/offboard` },
+  }
+}
+
 /** Devices 1..count in the simulator (with optional overrides), and suggestions for `suggested` of them. */
 export function simulatorData(
   count: number,
@@ -82,12 +98,17 @@ export function simulatorData(
  * Stores a completed run for TENANT whose suggestions are the given devices (each with {@link planFor}), with
  * `fleet` devices in the run so the share brake can be exercised; makes ACTOR an administrator.
  */
-export async function seedTenant(store: Store, devices: readonly number[], fleet = 1_000): Promise<void> {
+export async function seedTenant(
+  store: Store,
+  devices: readonly number[],
+  fleet = 1_000,
+  plan: (n: number) => Action[] = planFor,
+): Promise<void> {
   await addUser(store, ACTOR, ACTOR, 'admin')
   const base = fakeReport(TENANT, [])
   const suggestions = devices.map((n) => ({
     ...fakeSuggestion({ device: n, category: n % 2 ? 'stale' : 'duplicate' }),
-    actions: planFor(n),
+    actions: plan(n),
   }))
   const report = Report.parse({
     ...base,

@@ -2,7 +2,7 @@
 import { isDelegated, SCOPES, type TenantConfig } from '../lib/config.js'
 import { ApiClient, type TokenProvider } from '../lib/graph-client.js'
 import { logger } from '../lib/log.js'
-import { RateLimiter, TRANSIT_MARGIN_MS } from '../lib/rate-limiter.js'
+import { RateLimiter, type RateLimiterOptions, TRANSIT_MARGIN_MS } from '../lib/rate-limiter.js'
 import type { LiveClients } from '../sources/read-live.js'
 
 /** Defender for Endpoint: 100 calls per minute and 1,500 per hour for every machine API (reference §4.3). */
@@ -15,6 +15,11 @@ export interface ClientTuning {
   maxAttempts?: number
   baseBackoffMs?: number
   sleep?: (ms: number) => Promise<void>
+}
+
+/** The Defender client's limiter: every machine API shares 100/min and 1,500/h per app, with the transit margin. */
+export function defenderLimiter(clock: Pick<RateLimiterOptions, 'now' | 'sleep'> = {}): RateLimiter {
+  return new RateLimiter({ windows: DEFENDER_LIMITS, marginMs: TRANSIT_MARGIN_MS, ...clock })
 }
 
 /** API clients for a tenant's endpoints and a token provider. */
@@ -53,7 +58,7 @@ export function clientsFor(
       scope: SCOPES.defender,
       tokens,
       log,
-      limiter: new RateLimiter({ windows: DEFENDER_LIMITS, marginMs: TRANSIT_MARGIN_MS }),
+      limiter: defenderLimiter(),
       ...tuning,
     }),
   }

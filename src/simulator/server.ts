@@ -149,7 +149,12 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const logRequest = (request: FastifyRequest, status: number): void => {
     if (logged.has(request.raw)) return
     logged.add(request.raw)
-    state.recordRequest({ method: request.method, path: (request.raw.url ?? '').split('?')[0]!, status })
+    state.recordRequest({
+      method: request.method,
+      path: (request.raw.url ?? '').split('?')[0]!,
+      status,
+      at: new Date(state.now()).toISOString(),
+    })
   }
   app.addHook('onResponse', async (request, reply) => logRequest(request, reply.statusCode))
 

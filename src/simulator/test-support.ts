@@ -53,9 +53,12 @@ export function autopilotIdentity(n: number, extra: Record<string, unknown> = {}
   }
 }
 
+/** Machine n's 40-hex id: a 'c' prefix then n in hex, zero-padded, so every n has its own. */
+export const machineId = (n: number): string => `c${n.toString(16).padStart(39, '0')}`
+
 export function machine(n: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    id: n.toString(16).padStart(40, 'c'),
+    id: machineId(n),
     computerDnsName: `pc-${n}.contoso.com`,
     osPlatform: 'Windows11',
     healthStatus: n % 3 === 0 ? 'Inactive' : 'Active',

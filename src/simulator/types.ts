@@ -110,6 +110,8 @@ export interface RecordedCall {
 export interface RequestLogEntry {
   method: string
   path: string
+  /** ISO time from the simulator clock, when the request arrived. */
+  at?: string
   /** 0 when the connection was reset before any response. */
   status: number
 }
