@@ -198,12 +198,33 @@ export function correlate(data: TenantData): Correlation {
     ends: new Array(n),
   }
   const views: DeviceView[] = new Array(groups)
-  for (let g = 0; g < groups; g++) views[g] = buildView(members, groupStart[g]!, groupStart[g + 1]!, index)
-  return { views: sortByViewKey(views) }
+  // Views are built in key order, so that they (and their arrays) lie in memory in the order everything after
+  // correlation visits them: at a million devices, visiting views spread across the heap was a cache miss each.
+  const keyRecord = new Int32Array(groups)
+  for (let g = 0; g < groups; g++)
+    keyRecord[g] = smallestRecord(members, groupStart[g]!, groupStart[g + 1]!, records)
+  const order = groupsByKey(keyRecord, records)
+  for (let v = 0; v < groups; v++) {
+    const g = order[v]!
+    views[v] = buildView(members, groupStart[g]!, groupStart[g + 1]!, index, keyRecord[g]!)
+  }
+  return { views }
 }
 
-/** Alphabetical order of the source names, which is the order of their first letters. */
-const SOURCE_RANK: Record<string, number> = { a: 0, d: 1, e: 2, i: 3 }
+/** The record with the smallest `source:id`: no source name is a prefix of another, so (source, id) orders the same. */
+function smallestRecord(members: Int32Array, from: number, to: number, records: AnyRecord[]): number {
+  let best = members[from]!
+  for (let m = from + 1; m < to; m++) {
+    const i = members[m]!
+    const rec = records[i]!
+    const min = records[best]!
+    if (rec.source < min.source || (rec.source === min.source && rec.id < min.id)) best = i
+  }
+  return best
+}
+
+/** Alphabetical order of the source names. */
+const SOURCE_RANK: Record<SourceName, number> = { autopilot: 0, defender: 1, entra: 2, intune: 3 }
 const PREFIX_CHARS = 7
 
 /**
@@ -211,14 +232,14 @@ const PREFIX_CHARS = 7
  * 7 characters at 7 bits each (51 bits, exact in a double). A character past 7 bits stops the encoding, so the
  * prefix never contradicts the text (a tie falls back to comparing the text).
  */
-function keyPrefix(key: string): number {
-  let prefix = SOURCE_RANK[key[0]!] ?? 0
-  const start = key.indexOf(':') + 1
+function keyPrefix(rec: AnyRecord): number {
+  let prefix = SOURCE_RANK[rec.source]
+  const id = rec.id
   let stopped = false
   for (let k = 0; k < PREFIX_CHARS; k++) {
     let c = 0
-    if (!stopped && start + k < key.length) {
-      c = key.charCodeAt(start + k)
+    if (!stopped && k < id.length) {
+      c = id.charCodeAt(k)
       if (c >= 127) {
         c = 127
         stopped = true
@@ -230,25 +251,25 @@ function keyPrefix(key: string): number {
 }
 
 /**
- * Views by key, as a stable sort on the key text would order them. At a million views, comparing the key strings
- * themselves meant a cache miss per comparison (the strings are spread over a heap of gigabytes); the numeric
- * prefixes sit in one array and decide almost every comparison.
+ * Groups in the order of their view keys, as a stable sort on the key text would give. At a million views,
+ * comparing key strings meant a cache miss per comparison (the strings are spread over a heap of gigabytes); the
+ * numeric prefixes sit in one array and decide almost every comparison.
  */
-function sortByViewKey(views: DeviceView[]): DeviceView[] {
-  const prefix = new Float64Array(views.length)
-  for (let v = 0; v < views.length; v++) prefix[v] = keyPrefix(views[v]!.key)
-  const order = new Array<number>(views.length)
-  for (let v = 0; v < views.length; v++) order[v] = v
+function groupsByKey(keyRecord: Int32Array, records: AnyRecord[]): number[] {
+  const groups = keyRecord.length
+  const prefix = new Float64Array(groups)
+  for (let g = 0; g < groups; g++) prefix[g] = keyPrefix(records[keyRecord[g]!]!)
+  const order = new Array<number>(groups)
+  for (let g = 0; g < groups; g++) order[g] = g
   order.sort((a, b) => {
     const d = prefix[a]! - prefix[b]!
     if (d !== 0) return d
-    const ka = views[a]!.key
-    const kb = views[b]!.key
-    return ka < kb ? -1 : ka > kb ? 1 : a - b
+    // Same prefix, so the same source: the ids decide.
+    const ia = records[keyRecord[a]!]!.id
+    const ib = records[keyRecord[b]!]!.id
+    return ia < ib ? -1 : ia > ib ? 1 : a - b
   })
-  const sorted = new Array<DeviceView>(views.length)
-  for (let v = 0; v < views.length; v++) sorted[v] = views[order[v]!]!
-  return sorted
+  return order
 }
 
 /**
@@ -316,7 +337,13 @@ function sortByKey<T>(items: T[], keyOf: (item: T) => string): void {
   for (let i = 0; i < keyed.length; i++) items[i] = keyed[i]!.item
 }
 
-function buildView(members: Int32Array, from: number, to: number, index: Index): DeviceView {
+function buildView(
+  members: Int32Array,
+  from: number,
+  to: number,
+  index: Index,
+  keyRecord: number,
+): DeviceView {
   const { records } = index
   const entra: EntraRecord[] = []
   const intune: IntuneRecord[] = []
@@ -412,12 +439,7 @@ function buildView(members: Int32Array, from: number, to: number, index: Index):
   sortByKey(dangling, (d) => `${d.from.source}:${d.from.id}:${d.field}`)
   ambiguities.sort()
 
-  // The smallest `source:id`: no source name is a prefix of another, so comparing (source, id) orders the same.
-  let keyRec = records[members[from]!]!
-  for (let m = from + 1; m < to; m++) {
-    const rec = records[members[m]!]!
-    if (rec.source < keyRec.source || (rec.source === keyRec.source && rec.id < keyRec.id)) keyRec = rec
-  }
+  const keyRec = records[keyRecord]!
   return {
     key: `${keyRec.source}:${keyRec.id}`,
     entra,
