@@ -380,6 +380,44 @@ describe('correlate: properties over a generated fleet', () => {
   })
 })
 
+describe('correlate: view order', () => {
+  // Views are ordered on a numeric prefix of their key (7 characters at 7 bits) before the text; ids that share
+  // the prefix, stop it with a character past 7 bits, or end inside it must still come out in text order.
+  const IDS_TO_ORDER = [
+    'abcdefgZ',
+    'abcdefgA',
+    'abcdefg',
+    'abcdef',
+    'abc\u00e9defz',
+    'abc\u00e9defa',
+    'abc\u007fdefz',
+    'abc\u007fdefa',
+    'abc\uffff',
+    'abd',
+    'abc\u00ffa',
+    'abc\u0100',
+    'abc',
+    'ABC',
+    '',
+    'zzzzzzzzzz',
+    '\u0000a',
+    '\u0000',
+  ]
+
+  it('orders views by key text whatever the ids look like, in every source', () => {
+    const d = healthyRecords()
+    const defender = IDS_TO_ORDER.map((id) => ({ ...d.defender, id, aadDeviceId: null }))
+    const entra = IDS_TO_ORDER.map((id) => ({ ...d.entra, id, deviceId: null }))
+    const { views } = correlate(
+      tenantOf({ intune: [], entra, autopilot: [], defender: [...defender].reverse() }),
+    )
+    const keys = views.map((v) => v.key)
+    expect(keys).toHaveLength(2 * IDS_TO_ORDER.length)
+    expect(keys).toEqual([...keys].sort())
+    expect(keys[0]).toBe('defender:')
+  })
+})
+
 // ---------------------------------------------------------------------------------------------------------------
 // Examples
 // ---------------------------------------------------------------------------------------------------------------

@@ -21,10 +21,9 @@ import type {
 import type { TenantData } from '../snapshot/read-snapshot.js'
 import { UnionFind } from './union-find.js'
 
-/** What one record says about another: the key it points at. */
+/** What one record says about another: the key it points at. Rebuilt per view from the record, never stored. */
 interface Reference {
-  record: number
-  key: string
+  key: number
   via: LinkVia
   field: string
   value: string
@@ -36,107 +35,241 @@ export interface Correlation {
   views: DeviceView[]
 }
 
+/** No key in this slot. */
+const NONE = -1
+
 /**
- * Builds the device views. Linear in the number of records (hash maps plus union-find).
+ * Dense integer ids for the join keys of one kind. At a million devices, numbers in typed arrays instead of
+ * per-record key strings, reference objects and per-key arrays keep the heap (and so the garbage collector's work,
+ * which grows with it) small: the previous string-keyed version spent most of its time there.
+ */
+class KeySpace {
+  private readonly ids = new Map<string, number>()
+  id(value: string): number {
+    let id = this.ids.get(value)
+    if (id === undefined) {
+      id = this.ids.size
+      this.ids.set(value, id)
+    }
+    return id
+  }
+  get size(): number {
+    return this.ids.size
+  }
+}
+
+/**
+ * Records grouped by key, in record order (a compressed adjacency list: `list[start[k]..start[k+1])` are the
+ * records that own key k).
+ */
+interface Owners {
+  start: Int32Array
+  list: Int32Array
+}
+
+/** Owners of each key among records `from..to` (one source's records: they are concatenated by source). */
+function ownersOf(keyOf: Int32Array, from: number, to: number, keys: number): Owners {
+  const start = new Int32Array(keys + 1)
+  for (let i = from; i < to; i++) if (keyOf[i]! !== NONE) start[keyOf[i]! + 1]!++
+  for (let k = 0; k < keys; k++) start[k + 1]! += start[k]!
+  const list = new Int32Array(start[keys]!)
+  const fill = start.slice(0, keys)
+  for (let i = from; i < to; i++) if (keyOf[i]! !== NONE) list[fill[keyOf[i]!]!++] = i
+  return { start, list }
+}
+
+/** Everything `buildView` needs about the whole tenant. */
+interface Index {
+  records: AnyRecord[]
+  /** Per record: its Entra deviceId key (owned by Entra objects, pointed at by the others), or NONE. */
+  dKey: Int32Array
+  /** Per record: its Intune id key (owned by Intune records, pointed at by Autopilot `managedDeviceId`), or NONE. */
+  iKey: Int32Array
+  /** Per record: its serial key (Intune and Autopilot), or NONE when absent or too common to join anything. */
+  sKey: Int32Array
+  dOwners: Owners
+  iOwners: Owners
+  connected: Record<SourceName, boolean>
+  teamsSerials: Set<string> | null
+  /** Per record: the `{ source, id }` that links and dangling references name it by, built once and shared. */
+  ends: (RecordRef | undefined)[]
+}
+
+type RecordRef = Link['from']
+
+function endOf(i: number, index: Index): RecordRef {
+  let end = index.ends[i]
+  if (end === undefined) {
+    const rec = index.records[i]!
+    end = { source: rec.source, id: rec.id }
+    index.ends[i] = end
+  }
+  return end
+}
+
+/**
+ * Builds the device views. Linear in the number of records (hash maps plus union-find over dense ids).
  * The result does not depend on input order: views are sorted by key and records by id.
  */
 export function correlate(data: TenantData): Correlation {
-  const records: AnyRecord[] = [
-    ...data.intune.records,
-    ...data.entra.records,
-    ...data.autopilot.records,
-    ...data.defender.records,
-  ]
-  // Key nodes live after the record nodes in the union-find.
-  const keyIndex = new Map<string, number>()
-  const references: Reference[] = []
-  // Which records *own* a key (Entra for deviceId, Intune for its id); others only point at it.
-  const owners = new Map<string, number[]>()
+  const records: AnyRecord[] = []
+  for (const load of [data.intune, data.entra, data.autopilot, data.defender])
+    for (const r of load.records as AnyRecord[]) records.push(r)
+  const n = records.length
+  // Records are concatenated by source: Intune, then Entra, then the rest.
+  const intuneTo = data.intune.records.length
+  const entraFrom = intuneTo
+  const entraTo = entraFrom + data.entra.records.length
+  const dKeys = new KeySpace()
+  const iKeys = new KeySpace()
+  const sKeys = new KeySpace()
+  const dKey = new Int32Array(n).fill(NONE)
+  const iKey = new Int32Array(n).fill(NONE)
+  const sKey = new Int32Array(n).fill(NONE)
 
-  const own = (key: string, record: number): void => {
-    const list = owners.get(key)
-    if (list) list.push(record)
-    else owners.set(key, [record])
-  }
-  const keyNode = (key: string): number => {
-    let node = keyIndex.get(key)
-    if (node === undefined) {
-      node = records.length + keyIndex.size
-      keyIndex.set(key, node)
-    }
-    return node
-  }
-
-  records.forEach((rec, i) => {
+  for (let i = 0; i < n; i++) {
+    const rec = records[i]!
     switch (rec.source) {
       case 'entra':
-        if (rec.deviceId) own(`d:${rec.deviceId}`, i)
+        if (rec.deviceId) dKey[i] = dKeys.id(rec.deviceId)
         break
       case 'intune':
-        own(`i:${rec.id.toLowerCase()}`, i)
-        if (rec.azureADDeviceId)
-          references.push(ref(i, 'd', rec.azureADDeviceId, 'entraDeviceId', 'azureADDeviceId', 'entra'))
-        if (rec.serialKey)
-          references.push(ref(i, 's', rec.serialKey, 'serialNumber', 'serialNumber', 'autopilot'))
+        iKey[i] = iKeys.id(rec.id.toLowerCase())
+        if (rec.azureADDeviceId) dKey[i] = dKeys.id(rec.azureADDeviceId)
+        if (rec.serialKey) sKey[i] = sKeys.id(rec.serialKey)
         break
       case 'autopilot':
-        if (rec.azureActiveDirectoryDeviceId)
-          references.push(
-            ref(
-              i,
-              'd',
-              rec.azureActiveDirectoryDeviceId,
-              'entraDeviceId',
-              'azureActiveDirectoryDeviceId',
-              'entra',
-            ),
-          )
-        if (rec.managedDeviceId)
-          references.push(ref(i, 'i', rec.managedDeviceId, 'managedDeviceId', 'managedDeviceId', 'intune'))
-        if (rec.serialKey)
-          references.push(ref(i, 's', rec.serialKey, 'serialNumber', 'serialNumber', 'intune'))
+        if (rec.azureActiveDirectoryDeviceId) dKey[i] = dKeys.id(rec.azureActiveDirectoryDeviceId)
+        if (rec.managedDeviceId) iKey[i] = iKeys.id(rec.managedDeviceId)
+        if (rec.serialKey) sKey[i] = sKeys.id(rec.serialKey)
         break
       case 'defender':
-        if (rec.aadDeviceId)
-          references.push(ref(i, 'd', rec.aadDeviceId, 'entraDeviceId', 'aadDeviceId', 'entra'))
+        if (rec.aadDeviceId) dKey[i] = dKeys.id(rec.aadDeviceId)
         break
     }
-  })
-  dropCommonSerials(references)
-  for (const key of owners.keys()) keyNode(key)
-  for (const r of references) keyNode(r.key)
+  }
+  dropCommonSerials(sKey, sKeys.size)
 
-  const uf = new UnionFind(records.length + keyIndex.size)
-  for (const [key, list] of owners) for (const i of list) uf.union(i, keyIndex.get(key)!)
-  for (const r of references) uf.union(r.record, keyIndex.get(r.key)!)
+  // Key nodes live after the record nodes in the union-find: d keys, then i keys, then serials.
+  const dBase = n
+  const iBase = dBase + dKeys.size
+  const sBase = iBase + iKeys.size
+  const uf = new UnionFind(sBase + sKeys.size)
+  for (let i = 0; i < n; i++) {
+    if (dKey[i]! !== NONE) uf.union(i, dBase + dKey[i]!)
+    if (iKey[i]! !== NONE) uf.union(i, iBase + iKey[i]!)
+    if (sKey[i]! !== NONE) uf.union(i, sBase + sKey[i]!)
+  }
 
-  // Group records by root.
-  const groups = new Map<number, number[]>()
-  for (let i = 0; i < records.length; i++) {
+  // Group records by root, groups in order of their first record and members in record order.
+  const groupOfRoot = new Int32Array(uf.size).fill(NONE)
+  const groupOf = new Int32Array(n)
+  let groups = 0
+  for (let i = 0; i < n; i++) {
     const root = uf.find(i)
-    const g = groups.get(root)
-    if (g) g.push(i)
-    else groups.set(root, [i])
+    let g = groupOfRoot[root]!
+    if (g === NONE) {
+      g = groups++
+      groupOfRoot[root] = g
+    }
+    groupOf[i] = g
   }
-  const refsByRecord = new Map<number, Reference[]>()
-  for (const r of references) {
-    const list = refsByRecord.get(r.record)
-    if (list) list.push(r)
-    else refsByRecord.set(r.record, [r])
-  }
-  const connected = {
-    intune: data.intune.status === 'ok',
-    entra: data.entra.status === 'ok',
-    autopilot: data.autopilot.status === 'ok',
-    defender: data.defender.status === 'ok',
-  }
+  const groupStart = new Int32Array(groups + 1)
+  for (let i = 0; i < n; i++) groupStart[groupOf[i]! + 1]!++
+  for (let g = 0; g < groups; g++) groupStart[g + 1]! += groupStart[g]!
+  const members = new Int32Array(n)
+  const fill = groupStart.slice(0, groups)
+  for (let i = 0; i < n; i++) members[fill[groupOf[i]!]!++] = i
 
-  const views: DeviceView[] = []
-  for (const members of groups.values()) {
-    views.push(buildView(members, records, refsByRecord, owners, connected, data.teamsSerials))
+  const index: Index = {
+    records,
+    dKey,
+    iKey,
+    sKey,
+    dOwners: ownersOf(dKey, entraFrom, entraTo, dKeys.size),
+    iOwners: ownersOf(iKey, 0, intuneTo, iKeys.size),
+    connected: {
+      intune: data.intune.status === 'ok',
+      entra: data.entra.status === 'ok',
+      autopilot: data.autopilot.status === 'ok',
+      defender: data.defender.status === 'ok',
+    },
+    teamsSerials: data.teamsSerials,
+    ends: new Array(n),
   }
-  views.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  const views: DeviceView[] = new Array(groups)
+  // Views are built in key order, so that they (and their arrays) lie in memory in the order everything after
+  // correlation visits them: at a million devices, visiting views spread across the heap was a cache miss each.
+  const keyRecord = new Int32Array(groups)
+  for (let g = 0; g < groups; g++)
+    keyRecord[g] = smallestRecord(members, groupStart[g]!, groupStart[g + 1]!, records)
+  const order = groupsByKey(keyRecord, records)
+  for (let v = 0; v < groups; v++) {
+    const g = order[v]!
+    views[v] = buildView(members, groupStart[g]!, groupStart[g + 1]!, index, keyRecord[g]!)
+  }
   return { views }
+}
+
+/** The record with the smallest `source:id`: no source name is a prefix of another, so (source, id) orders the same. */
+function smallestRecord(members: Int32Array, from: number, to: number, records: AnyRecord[]): number {
+  let best = members[from]!
+  for (let m = from + 1; m < to; m++) {
+    const i = members[m]!
+    const rec = records[i]!
+    const min = records[best]!
+    if (rec.source < min.source || (rec.source === min.source && rec.id < min.id)) best = i
+  }
+  return best
+}
+
+/** Alphabetical order of the source names. */
+const SOURCE_RANK: Record<SourceName, number> = { autopilot: 0, defender: 1, entra: 2, intune: 3 }
+const PREFIX_CHARS = 7
+
+/**
+ * A number that orders view keys (`source:id`) as their text does, or ties: the source's rank, then the id's first
+ * 7 characters at 7 bits each (51 bits, exact in a double). A character past 7 bits stops the encoding, so the
+ * prefix never contradicts the text (a tie falls back to comparing the text).
+ */
+function keyPrefix(rec: AnyRecord): number {
+  let prefix = SOURCE_RANK[rec.source]
+  const id = rec.id
+  let stopped = false
+  for (let k = 0; k < PREFIX_CHARS; k++) {
+    let c = 0
+    if (!stopped && k < id.length) {
+      c = id.charCodeAt(k)
+      if (c >= 127) {
+        c = 127
+        stopped = true
+      }
+    }
+    prefix = prefix * 128 + c
+  }
+  return prefix
+}
+
+/**
+ * Groups in the order of their view keys, as a stable sort on the key text would give. At a million views,
+ * comparing key strings meant a cache miss per comparison (the strings are spread over a heap of gigabytes); the
+ * numeric prefixes sit in one array and decide almost every comparison.
+ */
+function groupsByKey(keyRecord: Int32Array, records: AnyRecord[]): number[] {
+  const groups = keyRecord.length
+  const prefix = new Float64Array(groups)
+  for (let g = 0; g < groups; g++) prefix[g] = keyPrefix(records[keyRecord[g]!]!)
+  const order = new Array<number>(groups)
+  for (let g = 0; g < groups; g++) order[g] = g
+  order.sort((a, b) => {
+    const d = prefix[a]! - prefix[b]!
+    if (d !== 0) return d
+    // Same prefix, so the same source: the ids decide.
+    const ia = records[keyRecord[a]!]!.id
+    const ib = records[keyRecord[b]!]!.id
+    return ia < ib ? -1 : ia > ib ? 1 : a - b
+  })
+  return order
 }
 
 /**
@@ -145,36 +278,73 @@ export function correlate(data: TenantData): Correlation {
  */
 export const MAX_RECORDS_PER_SERIAL = 8
 
-function dropCommonSerials(references: Reference[]): void {
-  const counts = new Map<string, number>()
-  for (const r of references) if (r.via === 'serialNumber') counts.set(r.key, (counts.get(r.key) ?? 0) + 1)
-  let w = 0
-  for (const r of references) {
-    if (r.via === 'serialNumber' && counts.get(r.key)! > MAX_RECORDS_PER_SERIAL) continue
-    references[w++] = r
-  }
-  references.length = w
+function dropCommonSerials(sKey: Int32Array, serials: number): void {
+  const counts = new Int32Array(serials)
+  for (const k of sKey) if (k !== NONE) counts[k]!++
+  for (let i = 0; i < sKey.length; i++)
+    if (sKey[i]! !== NONE && counts[sKey[i]!]! > MAX_RECORDS_PER_SERIAL) sKey[i] = NONE
 }
 
-function ref(
-  record: number,
-  kind: 'd' | 'i' | 's',
-  value: string,
-  via: LinkVia,
-  field: string,
-  target: SourceName,
-): Reference {
-  return { record, key: `${kind}:${value}`, via, field, value, target }
+/** The references a record makes, in a fixed order (the order the messages and links are built in). */
+function referencesOf(rec: AnyRecord, i: number, index: Index): Reference[] {
+  const out: Reference[] = []
+  switch (rec.source) {
+    case 'intune':
+      if (rec.azureADDeviceId)
+        out.push(reference(index.dKey[i]!, 'entraDeviceId', 'azureADDeviceId', rec.azureADDeviceId, 'entra'))
+      if (rec.serialKey && index.sKey[i]! !== NONE)
+        out.push(reference(index.sKey[i]!, 'serialNumber', 'serialNumber', rec.serialKey, 'autopilot'))
+      break
+    case 'autopilot':
+      if (rec.azureActiveDirectoryDeviceId)
+        out.push(
+          reference(
+            index.dKey[i]!,
+            'entraDeviceId',
+            'azureActiveDirectoryDeviceId',
+            rec.azureActiveDirectoryDeviceId,
+            'entra',
+          ),
+        )
+      if (rec.managedDeviceId)
+        out.push(
+          reference(index.iKey[i]!, 'managedDeviceId', 'managedDeviceId', rec.managedDeviceId, 'intune'),
+        )
+      if (rec.serialKey && index.sKey[i]! !== NONE)
+        out.push(reference(index.sKey[i]!, 'serialNumber', 'serialNumber', rec.serialKey, 'intune'))
+      break
+    case 'defender':
+      if (rec.aadDeviceId)
+        out.push(reference(index.dKey[i]!, 'entraDeviceId', 'aadDeviceId', rec.aadDeviceId, 'entra'))
+      break
+    case 'entra':
+      break
+  }
+  return out
+}
+
+function reference(key: number, via: LinkVia, field: string, value: string, target: SourceName): Reference {
+  return { key, via, field, value, target }
+}
+
+const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+
+/** Sorts by a string computed once per element (not once per comparison), with `localeCompare` as before. */
+function sortByKey<T>(items: T[], keyOf: (item: T) => string): void {
+  if (items.length < 2) return
+  const keyed = items.map((item, i) => ({ item, key: keyOf(item), i }))
+  keyed.sort((a, b) => a.key.localeCompare(b.key) || a.i - b.i)
+  for (let i = 0; i < keyed.length; i++) items[i] = keyed[i]!.item
 }
 
 function buildView(
-  members: number[],
-  records: AnyRecord[],
-  refsByRecord: Map<number, Reference[]>,
-  owners: Map<string, number[]>,
-  connected: Record<SourceName, boolean>,
-  teamsSerials: Set<string> | null,
+  members: Int32Array,
+  from: number,
+  to: number,
+  index: Index,
+  keyRecord: number,
 ): DeviceView {
+  const { records } = index
   const entra: EntraRecord[] = []
   const intune: IntuneRecord[] = []
   const autopilot: AutopilotRecord[] = []
@@ -183,9 +353,10 @@ function buildView(
   const dangling: DanglingReference[] = []
   const ambiguities: string[] = []
   /** Keys that a reference already reported as matching several records. */
-  const multiOwned = new Set<string>()
+  let multiOwned: Set<string> | null = null
 
-  for (const i of members) {
+  for (let m = from; m < to; m++) {
+    const i = members[m]!
     const rec = records[i]!
     switch (rec.source) {
       case 'entra':
@@ -201,11 +372,13 @@ function buildView(
         defender.push(rec)
         break
     }
-    for (const r of refsByRecord.get(i) ?? []) {
-      const from = { source: rec.source, id: rec.id }
+    if (rec.source === 'entra') continue
+    for (const r of referencesOf(rec, i, index)) {
+      const fromRef = endOf(i, index)
       if (r.via === 'serialNumber') {
         // Serials join Intune and Autopilot records that share them; record each pairing once (from the lower index).
-        for (const j of members) {
+        for (let o = from; o < to; o++) {
+          const j = members[o]!
           const other = records[j]!
           // Two Autopilot identities on one serial are an ambiguity (below), not a link.
           if (j <= i || (other.source === 'autopilot' && rec.source === 'autopilot')) continue
@@ -213,70 +386,86 @@ function buildView(
             other.source === 'intune' || other.source === 'autopilot' ? other.serialKey : null
           if (otherSerial !== r.value) continue
           // A serial link has no direction; order its ends so the output does not depend on input order.
-          const to = { source: other.source, id: other.id }
-          const [a, b] = `${from.source}:${from.id}` < `${to.source}:${to.id}` ? [from, to] : [to, from]
+          const toRef = endOf(j, index)
+          const [a, b] =
+            `${fromRef.source}:${fromRef.id}` < `${toRef.source}:${toRef.id}`
+              ? [fromRef, toRef]
+              : [toRef, fromRef]
           links.push({ from: a, to: b, via: 'serialNumber', value: r.value })
         }
         continue
       }
-      const targets = owners.get(r.key) ?? []
-      if (targets.length === 0) {
+      const owners = r.via === 'managedDeviceId' ? index.iOwners : index.dOwners
+      const first = owners.start[r.key]!
+      const count = owners.start[r.key + 1]! - first
+      if (count === 0) {
         // Only a connected source's silence means "points at nothing" (a missing export says nothing).
-        if (connected[r.target]) dangling.push({ from, field: r.field, value: r.value, missingIn: r.target })
+        if (index.connected[r.target])
+          dangling.push({ from: fromRef, field: r.field, value: r.value, missingIn: r.target })
         continue
       }
-      if (targets.length > 1) {
-        multiOwned.add(r.key)
+      if (count > 1) {
+        multiOwned ??= new Set()
+        multiOwned.add(`${r.via === 'managedDeviceId' ? 'i' : 'd'}:${r.value}`)
+        const ids: string[] = []
+        for (let t = first; t < first + count; t++) ids.push(`"${records[owners.list[t]!]!.id}"`)
         ambiguities.push(
-          `${describe(rec)} ${r.field} "${r.value}" matches ${targets.length} ${r.target} records (${targets
-            .map((t) => `"${records[t]!.id}"`)
-            .sort()
-            .join(', ')})`,
+          `${describe(rec)} ${r.field} "${r.value}" matches ${count} ${r.target} records (${ids.sort().join(', ')})`,
         )
       }
-      for (const t of targets)
+      for (let t = first; t < first + count; t++) {
+        const target = records[owners.list[t]!]!
         links.push({
-          from,
-          to: { source: records[t]!.source, id: records[t]!.id },
+          from: fromRef,
+          to: { source: target.source, id: target.id },
           via: r.via,
           value: r.value,
         })
+      }
     }
   }
 
-  const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
   entra.sort(byId)
   intune.sort(byId)
   autopilot.sort(byId)
   defender.sort(byId)
   // After sorting, so that the messages do not depend on input order.
-  ambiguities.push(
-    ...duplicateDeviceIds(entra, multiOwned),
-    ...conflictingAutopilotLinks(autopilot, intune),
-    ...duplicateSerials(autopilot),
-  )
-  links.sort((a, b) => linkKey(a).localeCompare(linkKey(b)))
-  dangling.sort((a, b) =>
-    `${a.from.source}:${a.from.id}:${a.field}`.localeCompare(`${b.from.source}:${b.from.id}:${b.field}`),
-  )
+  if (entra.length > 1) ambiguities.push(...duplicateDeviceIds(entra, multiOwned ?? new Set()))
+  if (autopilot.length > 0) {
+    ambiguities.push(...conflictingAutopilotLinks(autopilot, intune))
+    if (autopilot.length > 1) ambiguities.push(...duplicateSerials(autopilot))
+  }
+  sortByKey(links, linkKey)
+  sortByKey(dangling, (d) => `${d.from.source}:${d.from.id}:${d.field}`)
   ambiguities.sort()
 
-  const keys = members.map((i) => `${records[i]!.source}:${records[i]!.id}`)
-  keys.sort()
-  const teamsDevice =
-    teamsSerials !== null &&
-    [...intune, ...autopilot].some((r) => r.serialKey !== null && teamsSerials.has(r.serialKey))
+  const keyRec = records[keyRecord]!
   return {
-    key: keys[0]!,
-    entra,
-    intune,
-    autopilot,
-    defender,
-    links,
-    dangling,
-    ambiguities: [...new Set(ambiguities)],
-    teamsDevice,
+    key: `${keyRec.source}:${keyRec.id}`,
+    entra: compact(entra),
+    intune: compact(intune),
+    autopilot: compact(autopilot),
+    defender: compact(defender),
+    links: compact(links),
+    dangling: compact(dangling),
+    ambiguities: ambiguities.length > 1 ? [...new Set(ambiguities)] : compact(ambiguities),
+    teamsDevice:
+      index.teamsSerials !== null &&
+      (onTeamsList(intune, index.teamsSerials) || onTeamsList(autopilot, index.teamsSerials)),
   }
+}
+
+/**
+ * The array at its exact length. An array grown by `push` keeps room for 17 elements; views live until the report
+ * is built, and at a million devices that slack was most of their memory, copied by every young-generation GC.
+ */
+function compact<T>(items: T[]): T[] {
+  return items.length === 0 ? [] : items.slice()
+}
+
+function onTeamsList(records: (IntuneRecord | AutopilotRecord)[], teamsSerials: Set<string>): boolean {
+  for (const r of records) if (r.serialKey !== null && teamsSerials.has(r.serialKey)) return true
+  return false
 }
 
 /**

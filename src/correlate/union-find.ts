@@ -10,6 +10,10 @@ export class UnionFind {
     for (let i = 0; i < size; i++) this.parent[i] = i
   }
 
+  get size(): number {
+    return this.parent.length
+  }
+
   find(x: number): number {
     let root = x
     while (this.parent[root] !== root) root = this.parent[root]!

@@ -24,7 +24,24 @@ export const flag = (message: string, evidence: Evidence[], targets: AnyRecord[]
   targets,
 })
 export const pass = (message: string): Outcome => ({ kind: 'pass', message })
-export const notApplicable = (reason: string): Outcome => ({ kind: 'notApplicable', reason })
+/** Shared between devices (below): rules give a fixed reason, never device data. */
+export function notApplicable(reason: string): Outcome {
+  let outcome = NOT_APPLICABLE.get(reason)
+  if (outcome === undefined) {
+    outcome = { kind: 'notApplicable', reason }
+    if (NOT_APPLICABLE.size < SHARED_LIMIT) NOT_APPLICABLE.set(reason, outcome)
+  }
+  return outcome
+}
+
+/**
+ * "Not applicable" outcomes are shared between devices: every device keeps its results until the report is built,
+ * most of them are "not applicable" with a constant reason, and at a million devices one object per (device, rule)
+ * is a large part of the heap. Outcomes are never mutated (the engine replaces, never edits, them). Bounded, in case
+ * a caller builds reasons from device data.
+ */
+const SHARED_LIMIT = 1000
+const NOT_APPLICABLE = new Map<string, Outcome>()
 export const unknown = (reason: UnknownReason, detail: string): Outcome => ({
   kind: 'unknown',
   reason,
