@@ -59,6 +59,17 @@ describe.each(testBackends())('store and agent on $name', (backend) => {
           version: 3,
           name: "runs keep a compact list of their suggestions, for 'what changed since the last run'",
         },
+        { version: 4, name: 'suggestion documents stored uncompressed' },
+      ])
+      // The storage change took: attstorage 'e' is EXTERNAL (out of line, not compressed).
+      const storage = await sql<{ attname: string; attstorage: string }>`
+        select attname, attstorage from pg_attribute
+        where attrelid = 'suggestions'::regclass and attname in ('device', 'suggestion') order by attname`.execute(
+        store.db,
+      )
+      expect(storage.rows).toEqual([
+        { attname: 'device', attstorage: 'e' },
+        { attname: 'suggestion', attstorage: 'e' },
       ])
       // count(*) is a bigint: a string from node-postgres on both backends.
       const count = await sql<{ n: unknown }>`select count(*) as n from runs`.execute(store.db)

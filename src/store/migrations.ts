@@ -210,6 +210,17 @@ export const MIGRATIONS: readonly Migration[] = [
       await sql`alter table runs add column suggestion_list jsonb`.execute(tx)
     },
   },
+  {
+    version: 4,
+    name: 'suggestion documents stored uncompressed',
+    async up(tx) {
+      // Every run rewrites all suggestions; compressing their JSON (pglz) was a large share of recording a run on
+      // PGlite, for documents of a few KiB that disk space does not miss. EXTERNAL keeps out-of-line storage.
+      await sql`alter table suggestions alter column device set storage external, alter column suggestion set storage external`.execute(
+        tx,
+      )
+    },
+  },
 ]
 
 /**
