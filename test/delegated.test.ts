@@ -132,6 +132,19 @@ describe('offboard act with a delegated sign-in', { timeout: 120_000 }, () => {
       expect(new Set(patches.map((c) => c.clientId))).toEqual(
         new Set(['04b07795-8ddb-461a-bbee-02f9e1bf7b46']),
       )
+
+      // Undo, signed in the same way, re-enables them all, non-Windows included.
+      const actId = (JSON.parse(act.stdout) as { actId: string }).actId
+      const undo = await offboard(sim, dataDir, 'deviceCode', ['undo', actId, '--format', 'json'])
+      expect(undo.code, undo.stderr).toBe(0)
+      expect((JSON.parse(undo.stdout) as { state: string }[]).map((u) => u.state)).toEqual([
+        'undone',
+        'undone',
+        'undone',
+        'undone',
+      ])
+      const after = enabledOf(sim)
+      for (const id of [entraObjectId(1), ...NON_WINDOWS]) expect(after.get(id), id).toBe(true)
     } finally {
       await sim.close()
     }

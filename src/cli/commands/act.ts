@@ -217,7 +217,9 @@ export function registerUndo(program: Command, deps: ActDeps = {}): void {
   const open = storeOpener(deps)
   const write = writerOf(deps)
   const env = deps.env ?? process.env
-  const connect = deps.connect ?? connectFromConfig
+  // A signed-in user (delegated) gets the user's-role explanation on a 403, as in offboard act.
+  const connect = async (e: NodeJS.ProcessEnv): Promise<{ graph: ApiClient; delegated: boolean }> =>
+    deps.connect ? { graph: await deps.connect(e), delegated: false } : clientsFromConfig(e)
   const setExitCode =
     deps.setExitCode ??
     ((code: number) => {
@@ -233,8 +235,8 @@ export function registerUndo(program: Command, deps: ActDeps = {}): void {
       withStore(open, async (store) => {
         const tenantId = await resolveTenant(store, opts.tenant, env)
         const ex = await executor()
-        const graph = await connect(env)
-        const results = await ex.undoAction(store, { tenantId, actor: actorOf(deps), graph, id })
+        const { graph, delegated } = await connect(env)
+        const results = await ex.undoAction(store, { tenantId, actor: actorOf(deps), graph, id, delegated })
         await write(outputFormat(opts.format) === 'json' ? renderJson(results) : renderUndo(results))
         if (results.some((r) => r.state === 'failed')) setExitCode(1)
       }),
