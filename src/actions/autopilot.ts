@@ -5,15 +5,15 @@
  * deletes settle asynchronously, so the check waits, bounded, polling. Deregistration is asynchronous too: after the
  * DELETE the identity is followed until it disappears (or the wait ends and the act says it is still pending).
  */
-import { defaultSleep } from '../lib/rate-limiter.js'
-import { type BatchRequest, itemErrorText, sendBatch, writeOutcome } from './graph-batch.js'
-import type {
-  FollowResult,
-  HandlerContext,
-  Observation,
-  OperationHandler,
-  StepOutcome,
-  StepTarget,
+import { type BatchRequest, itemErrorText, readTargets, sendBatch, writeTargets } from './graph-batch.js'
+import {
+  type FollowResult,
+  type HandlerContext,
+  type Observation,
+  type OperationHandler,
+  pollWithin,
+  type StepOutcome,
+  type StepTarget,
 } from './handler.js'
 
 const READ_PERMISSION = 'DeviceManagementServiceConfig.Read.All'
@@ -61,17 +61,26 @@ const stateOf = (i: Identity): Record<string, unknown> => ({
   managedDeviceId: i.managedDeviceId,
 })
 
-async function readIdentities(ctx: HandlerContext, targets: readonly StepTarget[]) {
-  const results = await sendBatch(
-    ctx.graph,
-    targets.map((t) => ({
-      id: String(t.stepId),
-      method: 'GET',
-      url: `${identityPath(t.target)}?$select=${SELECT}`,
-    })),
-    { permission: READ_PERMISSION, ...(ctx.sleep ? { sleep: ctx.sleep } : {}) },
+/** Reads the identities (404: gone); `observe` makes an observation of each one that is there. */
+function readIdentities(
+  ctx: HandlerContext,
+  targets: readonly StepTarget[],
+  observe: (t: StepTarget, identity: Identity) => Observation = (_t, i) => ({
+    kind: 'present',
+    state: stateOf(i),
+    alreadyApplied: false,
+  }),
+): Promise<Map<number, Observation>> {
+  return readTargets(
+    ctx,
+    targets,
+    {
+      url: (t) => `${identityPath(t.target)}?$select=${SELECT}`,
+      permission: READ_PERMISSION,
+      what: 'Autopilot identity',
+    },
+    (t, body) => observe(t, identityOf(body)),
   )
-  return results
 }
 
 /**
@@ -131,48 +140,26 @@ async function verifyAfterIntune(
   opts: Required<AutopilotOptions>,
   applied: (i: Identity) => boolean,
 ): Promise<Map<number, Observation>> {
-  const out = new Map<number, Observation>()
-  const read = await readIdentities(ctx, targets)
   const waiting = new Map<number, Identity>()
-  for (const t of targets) {
-    const r = read.get(String(t.stepId)) ?? { status: 0, body: null }
-    if (r.status === 404) out.set(t.stepId, { kind: 'gone' })
-    else if (r.status !== 200)
-      out.set(t.stepId, {
+  const out = await readIdentities(ctx, targets, (t, identity) => {
+    if (!applied(identity)) waiting.set(t.stepId, identity)
+    return { kind: 'present', state: stateOf(identity), alreadyApplied: applied(identity) }
+  })
+  let left = new Map<number, string | null>()
+  const settled = await pollWithin(ctx, opts.intuneWaitMs, opts.pollMs, async () => {
+    if (waiting.size > 0) left = await intuneLeftovers(ctx, waiting)
+    for (const stepId of [...waiting.keys()]) if (left.get(stepId) === null) waiting.delete(stepId)
+    return waiting.size === 0
+  })
+  if (!settled)
+    for (const [stepId] of waiting)
+      out.set(stepId, {
         kind: 'error',
-        reason: `reading the Autopilot identity failed: HTTP ${r.status}${itemErrorText(r.body)}`,
+        reason:
+          `${left.get(stepId)} is still in Intune after waiting ${Math.round(opts.intuneWaitMs / 1000)} s. ` +
+          'Autopilot deregistration comes after the Intune delete (reference §6.3): delete the Intune record ' +
+          '(or let its pending delete finish), then run offboard act again.',
       })
-    else {
-      const identity = identityOf(r.body)
-      if (applied(identity))
-        out.set(t.stepId, { kind: 'present', state: stateOf(identity), alreadyApplied: true })
-      else waiting.set(t.stepId, identity)
-    }
-  }
-  const now = ctx.now ?? Date.now
-  const sleep = ctx.sleep ?? defaultSleep
-  const deadline = now() + opts.intuneWaitMs
-  for (;;) {
-    if (waiting.size === 0) break
-    const left = await intuneLeftovers(ctx, waiting)
-    for (const [stepId, identity] of [...waiting]) {
-      if (left.get(stepId) !== null) continue
-      out.set(stepId, { kind: 'present', state: stateOf(identity), alreadyApplied: false })
-      waiting.delete(stepId)
-    }
-    if (waiting.size === 0 || now() + opts.pollMs > deadline) {
-      for (const [stepId] of waiting)
-        out.set(stepId, {
-          kind: 'error',
-          reason:
-            `${left.get(stepId)} is still in Intune after waiting ${Math.round(opts.intuneWaitMs / 1000)} s. ` +
-            'Autopilot deregistration comes after the Intune delete (reference §6.3): delete the Intune record ' +
-            '(or let its pending delete finish), then run offboard act again.',
-        })
-      break
-    }
-    await sleep(opts.pollMs)
-  }
   return out
 }
 
@@ -184,27 +171,23 @@ function withDefaults(opts: AutopilotOptions): Required<AutopilotOptions> {
   }
 }
 
-async function write(
+function write(
   ctx: HandlerContext,
   targets: readonly (StepTarget & { before: Record<string, unknown> })[],
-  request: (t: StepTarget) => BatchRequest,
+  request: (t: StepTarget) => Omit<BatchRequest, 'id'>,
   after: Record<string, unknown>,
 ): Promise<Map<number, StepOutcome>> {
-  const results = await sendBatch(ctx.graph, targets.map(request), {
-    permission: WRITE_PERMISSION,
-    ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
-  })
-  const out = new Map<number, StepOutcome>()
-  for (const t of targets)
-    out.set(
-      t.stepId,
-      writeOutcome(
-        results.get(String(t.stepId)),
-        { ...t.before, ...after },
-        (detail) => `403 Forbidden${detail}: the application needs ${WRITE_PERMISSION} (admin consent).`,
-      ),
-    )
-  return out
+  return writeTargets(
+    ctx,
+    targets,
+    request,
+    { permission: WRITE_PERMISSION },
+    {
+      after: (t) => ({ ...t.before, ...after }),
+      forbidden: (_t, detail) =>
+        `403 Forbidden${detail}: the application needs ${WRITE_PERMISSION} (admin consent).`,
+    },
+  )
 }
 
 export function autopilotUnassignHandler(options: AutopilotOptions = {}): OperationHandler {
@@ -221,11 +204,7 @@ export function autopilotUnassignHandler(options: AutopilotOptions = {}): Operat
       write(
         ctx,
         targets,
-        (t) => ({
-          id: String(t.stepId),
-          method: 'POST',
-          url: `${identityPath(t.target)}/unassignUserFromDevice`,
-        }),
+        (t) => ({ method: 'POST', url: `${identityPath(t.target)}/unassignUserFromDevice` }),
         { userPrincipalName: null },
       ),
   }
@@ -244,38 +223,30 @@ export function autopilotDeleteHandler(options: AutopilotOptions = {}): Operatio
     }),
     verify: (ctx, targets) => verifyAfterIntune(ctx, targets, opts, () => false),
     execute: (ctx, targets) =>
-      write(ctx, targets, (t) => ({ id: String(t.stepId), method: 'DELETE', url: identityPath(t.target) }), {
+      write(ctx, targets, (t) => ({ method: 'DELETE', url: identityPath(t.target) }), {
         deregistration: 'requested',
       }),
     // "Sync, then Refresh until the device is gone" (§6.3): read the identities until they are 404.
     async follow(ctx, steps) {
       const out = new Map<number, FollowResult>()
       let waiting = steps.filter((s) => s.after.deregistration === 'requested')
-      const now = ctx.now ?? Date.now
-      const sleep = ctx.sleep ?? defaultSleep
-      const deadline = now() + opts.deregisterWaitMs
-      while (waiting.length > 0) {
-        const read = await readIdentities(ctx, waiting)
-        const still: typeof waiting = []
-        for (const s of waiting) {
-          const r = read.get(String(s.stepId))
-          if (r?.status === 404)
-            out.set(s.stepId, { kind: 'succeeded', after: { ...s.after, deregistration: 'complete' } })
-          else still.push(s)
-        }
-        waiting = still
-        if (waiting.length === 0) break
-        if (now() + opts.pollMs > deadline) {
-          for (const s of waiting)
-            out.set(s.stepId, {
-              kind: 'pending',
-              after: s.after,
-              reason: `the Autopilot identity was still listed ${Math.round(opts.deregisterWaitMs / 1000)} s after the delete; deregistration finishes on its own (Sync, then Refresh in the Intune admin center).`,
-            })
-          break
-        }
-        await sleep(opts.pollMs)
-      }
+      const gone = await pollWithin(ctx, opts.deregisterWaitMs, opts.pollMs, async () => {
+        if (waiting.length === 0) return true
+        const seen = await readIdentities(ctx, waiting)
+        waiting = waiting.filter((s) => {
+          if (seen.get(s.stepId)?.kind !== 'gone') return true
+          out.set(s.stepId, { kind: 'succeeded', after: { ...s.after, deregistration: 'complete' } })
+          return false
+        })
+        return waiting.length === 0
+      })
+      if (!gone)
+        for (const s of waiting)
+          out.set(s.stepId, {
+            kind: 'pending',
+            after: s.after,
+            reason: `the Autopilot identity was still listed ${Math.round(opts.deregisterWaitMs / 1000)} s after the delete; deregistration finishes on its own (Sync, then Refresh in the Intune admin center).`,
+          })
       return out
     },
   }

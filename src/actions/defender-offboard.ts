@@ -5,8 +5,14 @@
  * of recent Offboard actions per batch, one POST, and one listing per follow-up round for the whole act.
  */
 import { type ApiClient, errorText, UncertainOutcomeError } from '../lib/graph-client.js'
-import { defaultSleep } from '../lib/rate-limiter.js'
-import type { FollowResult, HandlerContext, Observation, OperationHandler, StepOutcome } from './handler.js'
+import {
+  type FollowResult,
+  type HandlerContext,
+  type Observation,
+  type OperationHandler,
+  pollWithin,
+  type StepOutcome,
+} from './handler.js'
 
 const READ_PERMISSION = 'Machine.Read.All'
 const OFFBOARD_PERMISSION = 'Machine.Offboard'
@@ -242,13 +248,10 @@ export function defenderOffboardHandler(opts: DefenderOffboardOptions = {}): Ope
         (s) => typeof s.after.machineActionId === 'string' && !ENDED.has(String(s.after.machineActionStatus)),
       )
       if (open.length === 0 || typeof client === 'string') return out
-      const now = ctx.now ?? Date.now
-      const sleep = ctx.sleep ?? defaultSleep
-      const deadline = now() + followMs
-      // Offboard actions are listed from a little before the oldest one this act follows.
-      const since = now() - LOOKBACK_MS
+      // Offboard actions are listed from well before the oldest one this act follows.
+      const since = (ctx.now ?? Date.now)() - LOOKBACK_MS
       let waiting = open
-      for (;;) {
+      const ended = await pollWithin(ctx, followMs, pollMs, async () => {
         const byId = new Map((await listOffboardActions(client, since)).map((a) => [a.id.toLowerCase(), a]))
         const still: typeof waiting = []
         for (const s of waiting) {
@@ -265,18 +268,15 @@ export function defenderOffboardHandler(opts: DefenderOffboardOptions = {}): Ope
           else still.push({ ...s, after })
         }
         waiting = still
-        if (waiting.length === 0) break
-        if (now() + pollMs > deadline) {
-          for (const s of waiting)
-            out.set(s.stepId, {
-              kind: 'pending',
-              after: s.after,
-              reason: `Defender's Offboard action ${String(s.after.machineActionId)} was still ${String(s.after.machineActionStatus)} after ${Math.round(followMs / 60_000)} min; Defender finishes it on its own — check the Action center.`,
-            })
-          break
-        }
-        await sleep(pollMs)
-      }
+        return waiting.length === 0
+      })
+      if (!ended)
+        for (const s of waiting)
+          out.set(s.stepId, {
+            kind: 'pending',
+            after: s.after,
+            reason: `Defender's Offboard action ${String(s.after.machineActionId)} was still ${String(s.after.machineActionStatus)} after ${Math.round(followMs / 60_000)} min; Defender finishes it on its own — check the Action center.`,
+          })
       return out
     },
   }

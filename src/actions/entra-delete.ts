@@ -5,8 +5,8 @@
  */
 import type { RateLimiter } from '../lib/rate-limiter.js'
 import { ENTRA_WRITE_PERMISSION } from './entra-disable.js'
-import { itemErrorText, sendBatch, writeOutcome } from './graph-batch.js'
-import type { HandlerContext, Observation, OperationHandler, StepOutcome, StepTarget } from './handler.js'
+import { readTargets, writeTargets } from './graph-batch.js'
+import type { HandlerContext, OperationHandler, StepTarget } from './handler.js'
 
 /** decisions.md, "The plan" step 3: delete only after this long as disabled, unless the policy says otherwise. */
 export const DEFAULT_GRACE_DAYS = 30
@@ -104,54 +104,31 @@ export function entraDeleteHandler(opts: EntraDeleteOptions = {}): OperationHand
         'the device object is deleted — cannot be undone; BitLocker keys stored on it are deleted ' +
         `(runs only for objects offboard disabled at least ${graceDays} days ago, never for Autopilot devices, keys exported)`,
     }),
-    async verify(ctx, targets) {
-      const results = await sendBatch(
-        ctx.graph,
-        targets.map((t) => ({
-          id: String(t.stepId),
-          method: 'GET',
-          url: `${devicePath(t.target)}?$select=${SELECT}`,
-        })),
-        { permission: 'Device.Read.All', ...(ctx.sleep ? { sleep: ctx.sleep } : {}) },
-      )
-      const out = new Map<number, Observation>()
-      for (const t of targets) {
-        const r = results.get(String(t.stepId)) ?? { status: 0, body: null }
-        if (r.status === 404) {
-          out.set(t.stepId, { kind: 'gone' })
-          continue
-        }
-        if (r.status !== 200) {
-          out.set(t.stepId, {
-            kind: 'error',
-            reason: `reading the device failed: HTTP ${r.status}${itemErrorText(r.body)}`,
-          })
-          continue
-        }
-        const state = stateOf(r.body)
-        const refused = await refusal(ctx, t, state, graceDays)
-        // A present object is never "already deleted".
-        out.set(
-          t.stepId,
-          refused ? { kind: 'error', reason: refused } : { kind: 'present', state, alreadyApplied: false },
-        )
-      }
-      return out
-    },
-    async execute(ctx, targets): Promise<Map<number, StepOutcome>> {
-      const results = await sendBatch(
-        ctx.graph,
-        targets.map((t) => ({ id: String(t.stepId), method: 'DELETE', url: devicePath(t.target) })),
+    verify: (ctx, targets) =>
+      readTargets(
+        ctx,
+        targets,
         {
-          permission: ENTRA_WRITE_PERMISSION,
-          ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
-          ...(opts.writeLimiter ? { writeLimiter: opts.writeLimiter } : {}),
+          url: (t) => `${devicePath(t.target)}?$select=${SELECT}`,
+          permission: 'Device.Read.All',
+          what: 'device',
         },
-      )
-      const out = new Map<number, StepOutcome>()
-      for (const t of targets)
-        out.set(t.stepId, writeOutcome(results.get(String(t.stepId)), { deleted: true }, forbiddenReason))
-      return out
-    },
+        async (t, body) => {
+          const state = stateOf(body)
+          const refused = await refusal(ctx, t, state, graceDays)
+          // A present object is never "already deleted".
+          return refused
+            ? { kind: 'error', reason: refused }
+            : { kind: 'present', state, alreadyApplied: false }
+        },
+      ),
+    execute: (ctx, targets) =>
+      writeTargets(
+        ctx,
+        targets,
+        (t) => ({ method: 'DELETE', url: devicePath(t.target) }),
+        { permission: ENTRA_WRITE_PERMISSION, writeLimiter: opts.writeLimiter },
+        { after: () => ({ deleted: true }), forbidden: (_t, detail) => forbiddenReason(detail) },
+      ),
   }
 }

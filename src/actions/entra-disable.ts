@@ -3,8 +3,8 @@
  * (decisions.md, "Automation levels"). Reversible: undo sets `accountEnabled: true` again.
  */
 import { RateLimiter, type RateLimiterOptions, TRANSIT_MARGIN_MS } from '../lib/rate-limiter.js'
-import { type BatchRequest, itemErrorText, sendBatch, writeOutcome } from './graph-batch.js'
-import type { HandlerContext, Observation, OperationHandler, StepOutcome, StepTarget } from './handler.js'
+import { readTargets, writeTargets } from './graph-batch.js'
+import type { HandlerContext, OperationHandler, StepOutcome, StepTarget } from './handler.js'
 
 /** Reference §2.1: writing a device object needs Device.ReadWrite.All (application). */
 export const ENTRA_WRITE_PERMISSION = 'Device.ReadWrite.All'
@@ -76,34 +76,22 @@ export interface EntraDisableOptions {
 }
 
 /** PATCHes `accountEnabled` on a batch of targets; one outcome per step. */
-async function patchEnabled(
+function patchEnabled(
   ctx: HandlerContext,
   targets: readonly (StepTarget & { before?: Record<string, unknown> })[],
   enabled: boolean,
   writeLimiter: RateLimiter | undefined,
 ): Promise<Map<number, StepOutcome>> {
-  const requests: BatchRequest[] = targets.map((t) => ({
-    id: String(t.stepId),
-    method: 'PATCH',
-    url: devicePath(t.target),
-    body: { accountEnabled: enabled },
-  }))
-  const results = await sendBatch(ctx.graph, requests, {
-    permission: ENTRA_WRITE_PERMISSION,
-    ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
-    ...(writeLimiter ? { writeLimiter } : {}),
-  })
-  const out = new Map<number, StepOutcome>()
-  for (const t of targets) {
-    const before = t.before ?? {}
-    out.set(
-      t.stepId,
-      writeOutcome(results.get(String(t.stepId)), { ...before, accountEnabled: enabled }, (detail) =>
-        forbiddenReason(before, detail, undefined, ctx.delegated === true),
-      ),
-    )
-  }
-  return out
+  return writeTargets(
+    ctx,
+    targets,
+    (t) => ({ method: 'PATCH', url: devicePath(t.target), body: { accountEnabled: enabled } }),
+    { permission: ENTRA_WRITE_PERMISSION, writeLimiter },
+    {
+      after: (t) => ({ ...t.before, accountEnabled: enabled }),
+      forbidden: (t, detail) => forbiddenReason(t.before ?? {}, detail, undefined, ctx.delegated === true),
+    },
+  )
 }
 
 export function entraDisableHandler(opts: EntraDisableOptions = {}): OperationHandler {
@@ -118,31 +106,20 @@ export function entraDisableHandler(opts: EntraDisableOptions = {}): OperationHa
         ? { warning: forbiddenReason(current, '', 'an app-only sign-in would be refused (403)') }
         : {}),
     }),
-    async verify(ctx, targets) {
-      const results = await sendBatch(
-        ctx.graph,
-        targets.map((t) => ({
-          id: String(t.stepId),
-          method: 'GET',
-          url: `${devicePath(t.target)}?$select=${SELECT}`,
-        })),
-        { permission: 'Device.Read.All', ...(ctx.sleep ? { sleep: ctx.sleep } : {}) },
-      )
-      const out = new Map<number, Observation>()
-      for (const t of targets) {
-        const r = results.get(String(t.stepId)) ?? { status: 0, body: null }
-        if (r.status === 200) {
-          const state = stateOf(r.body)
-          out.set(t.stepId, { kind: 'present', state, alreadyApplied: state.accountEnabled === false })
-        } else if (r.status === 404) out.set(t.stepId, { kind: 'gone' })
-        else
-          out.set(t.stepId, {
-            kind: 'error',
-            reason: `reading the device failed: HTTP ${r.status}${itemErrorText(r.body)}`,
-          })
-      }
-      return out
-    },
+    verify: (ctx, targets) =>
+      readTargets(
+        ctx,
+        targets,
+        {
+          url: (t) => `${devicePath(t.target)}?$select=${SELECT}`,
+          permission: 'Device.Read.All',
+          what: 'device',
+        },
+        (_t, body) => {
+          const state = stateOf(body)
+          return { kind: 'present', state, alreadyApplied: state.accountEnabled === false }
+        },
+      ),
     execute: (ctx, targets) => patchEnabled(ctx, targets, false, opts.writeLimiter),
     async undo(ctx, target) {
       const seen = (await this.verify(ctx, [target])).get(target.stepId)

@@ -5,7 +5,13 @@
  */
 import { type ApiClient, errorText } from '../lib/graph-client.js'
 import { defaultSleep, type RateLimiter } from '../lib/rate-limiter.js'
-import { BATCH_SIZE, type StepOutcome } from './handler.js'
+import {
+  BATCH_SIZE,
+  type HandlerContext,
+  type Observation,
+  type StepOutcome,
+  type StepTarget,
+} from './handler.js'
 
 export interface BatchRequest {
   /** Unique within one call of {@link sendBatch}. */
@@ -141,4 +147,62 @@ export function mentionsApproval(body: unknown): boolean {
   if (body === null || body === undefined) return false
   const text = typeof body === 'string' ? body : JSON.stringify(body)
   return /approval|approver|operationApprovalRequest/i.test(text)
+}
+
+/**
+ * Reads each target with one GET, in `$batch`es: 200 → what `observe` makes of the body, 404 → gone, anything
+ * else → an error naming `what` was read. The verify step of every Graph handler.
+ */
+export async function readTargets(
+  ctx: HandlerContext,
+  targets: readonly StepTarget[],
+  opts: { url: (t: StepTarget) => string; permission: string; what: string },
+  observe: (t: StepTarget, body: unknown) => Observation | Promise<Observation>,
+): Promise<Map<number, Observation>> {
+  const results = await sendBatch(
+    ctx.graph,
+    targets.map((t) => ({ id: String(t.stepId), method: 'GET', url: opts.url(t) })),
+    { permission: opts.permission, ...(ctx.sleep ? { sleep: ctx.sleep } : {}) },
+  )
+  const out = new Map<number, Observation>()
+  for (const t of targets) {
+    const r = results.get(String(t.stepId)) ?? { status: 0, body: null }
+    if (r.status === 200) out.set(t.stepId, await observe(t, r.body))
+    else if (r.status === 404) out.set(t.stepId, { kind: 'gone' })
+    else
+      out.set(t.stepId, {
+        kind: 'error',
+        reason: `reading the ${opts.what} failed: HTTP ${r.status}${errorText(r.body)}`,
+      })
+  }
+  return out
+}
+
+/**
+ * Sends one write per target, in `$batch`es, and maps each answer with {@link writeOutcome}: `after` is the state a
+ * done step records, `forbidden` explains a 403 for that target. The execute step of every Graph handler.
+ */
+export async function writeTargets<T extends StepTarget>(
+  ctx: HandlerContext,
+  targets: readonly T[],
+  request: (t: T) => Omit<BatchRequest, 'id'>,
+  opts: { permission: string; writeLimiter?: RateLimiter | undefined },
+  outcome: { after: (t: T) => Record<string, unknown>; forbidden: (t: T, detail: string) => string },
+): Promise<Map<number, StepOutcome>> {
+  const results = await sendBatch(
+    ctx.graph,
+    targets.map((t) => ({ id: String(t.stepId), ...request(t) })),
+    {
+      permission: opts.permission,
+      ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
+      ...(opts.writeLimiter ? { writeLimiter: opts.writeLimiter } : {}),
+    },
+  )
+  const out = new Map<number, StepOutcome>()
+  for (const t of targets)
+    out.set(
+      t.stepId,
+      writeOutcome(results.get(String(t.stepId)), outcome.after(t), (detail) => outcome.forbidden(t, detail)),
+    )
+  return out
 }

@@ -4,6 +4,7 @@
  */
 import type { ActionOperation, ActionSystem } from '../domain/action.js'
 import type { ApiClient } from '../lib/graph-client.js'
+import { defaultSleep } from '../lib/rate-limiter.js'
 
 /** A step the executor hands to a handler: one target of one operation. */
 export interface StepTarget {
@@ -109,5 +110,26 @@ export class HandlerRegistry {
 
   get(system: string, operation: string): OperationHandler | undefined {
     return this.handlers.get(handlerKey(system, operation))
+  }
+}
+
+/**
+ * Runs `round` until it says everything it waits for has happened, pausing `pollMs` between rounds, for at most
+ * `waitMs` on the act's clock. Resolves false when the wait ran out first. The bounded waits of asynchronous work
+ * (an Intune delete settling, a deregistration, a MachineAction) all go through here.
+ */
+export async function pollWithin(
+  ctx: Pick<HandlerContext, 'now' | 'sleep'>,
+  waitMs: number,
+  pollMs: number,
+  round: () => Promise<boolean>,
+): Promise<boolean> {
+  const now = ctx.now ?? Date.now
+  const sleep = ctx.sleep ?? defaultSleep
+  const deadline = now() + waitMs
+  for (;;) {
+    if (await round()) return true
+    if (now() + pollMs > deadline) return false
+    await sleep(pollMs)
   }
 }

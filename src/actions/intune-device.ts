@@ -3,7 +3,7 @@
  * `POST …/{id}/retire`): opt-in operations, run only when the tenant policy's `optIn` list enables them
  * (decisions.md, "Automation levels"). Neither can be undone: a deleted record is gone, a retire removes company data.
  */
-import { type BatchRequest, itemErrorText, sendBatch, writeOutcome } from './graph-batch.js'
+import { type BatchRequest, readTargets, writeTargets } from './graph-batch.js'
 import type { HandlerContext, Observation, OperationHandler, StepOutcome, StepTarget } from './handler.js'
 
 /** Reference §1.4: reading managed devices. */
@@ -26,66 +26,47 @@ function stateOf(body: unknown): Record<string, unknown> {
   }
 }
 
-async function readDevices(
+function readDevices(
   ctx: HandlerContext,
   targets: readonly StepTarget[],
   refuse: (state: Record<string, unknown>) => string | null,
 ): Promise<Map<number, Observation>> {
-  const results = await sendBatch(
-    ctx.graph,
-    targets.map((t) => ({
-      id: String(t.stepId),
-      method: 'GET',
-      url: `${devicePath(t.target)}?$select=${SELECT}`,
-    })),
-    { permission: READ_PERMISSION, ...(ctx.sleep ? { sleep: ctx.sleep } : {}) },
-  )
-  const out = new Map<number, Observation>()
-  for (const t of targets) {
-    const r = results.get(String(t.stepId)) ?? { status: 0, body: null }
-    if (r.status === 200) {
-      const state = stateOf(r.body)
+  return readTargets(
+    ctx,
+    targets,
+    {
+      url: (t) => `${devicePath(t.target)}?$select=${SELECT}`,
+      permission: READ_PERMISSION,
+      what: 'Intune record',
+    },
+    (_t, body) => {
+      const state = stateOf(body)
       const refused = refuse(state)
-      if (refused) out.set(t.stepId, { kind: 'error', reason: refused })
-      else
-        out.set(t.stepId, {
-          kind: 'present',
-          state,
-          alreadyApplied: UNDERWAY.has(String(state.managementState)),
-        })
-    } else if (r.status === 404) out.set(t.stepId, { kind: 'gone' })
-    else
-      out.set(t.stepId, {
-        kind: 'error',
-        reason: `reading the Intune record failed: HTTP ${r.status}${itemErrorText(r.body)}`,
-      })
-  }
-  return out
+      return refused
+        ? { kind: 'error', reason: refused }
+        : { kind: 'present', state, alreadyApplied: UNDERWAY.has(String(state.managementState)) }
+    },
+  )
 }
 
-async function send(
+function send(
   ctx: HandlerContext,
   targets: readonly (StepTarget & { before: Record<string, unknown> })[],
-  request: (t: StepTarget) => BatchRequest,
+  request: (t: StepTarget) => Omit<BatchRequest, 'id'>,
   permission: string,
   after: Record<string, unknown>,
 ): Promise<Map<number, StepOutcome>> {
-  const results = await sendBatch(ctx.graph, targets.map(request), {
-    permission,
-    ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
-  })
-  const out = new Map<number, StepOutcome>()
-  for (const t of targets) {
-    out.set(
-      t.stepId,
-      writeOutcome(
-        results.get(String(t.stepId)),
-        { ...t.before, ...after },
-        (detail) => `403 Forbidden${detail}: the application needs ${permission} (admin consent).`,
-      ),
-    )
-  }
-  return out
+  return writeTargets(
+    ctx,
+    targets,
+    request,
+    { permission },
+    {
+      after: (t) => ({ ...t.before, ...after }),
+      forbidden: (_t, detail) =>
+        `403 Forbidden${detail}: the application needs ${permission} (admin consent).`,
+    },
+  )
 }
 
 /** Deleting a personal device's record would leave the user's device unmanaged with company data: the plan retires those. */
@@ -106,13 +87,9 @@ export function intuneDeleteHandler(): OperationHandler {
     }),
     verify: (ctx, targets) => readDevices(ctx, targets, personalRefused),
     execute: (ctx, targets) =>
-      send(
-        ctx,
-        targets,
-        (t) => ({ id: String(t.stepId), method: 'DELETE', url: devicePath(t.target) }),
-        DELETE_PERMISSION,
-        { deleted: true },
-      ),
+      send(ctx, targets, (t) => ({ method: 'DELETE', url: devicePath(t.target) }), DELETE_PERMISSION, {
+        deleted: true,
+      }),
   }
 }
 
@@ -129,7 +106,7 @@ export function intuneRetireHandler(): OperationHandler {
       send(
         ctx,
         targets,
-        (t) => ({ id: String(t.stepId), method: 'POST', url: `${devicePath(t.target)}/retire` }),
+        (t) => ({ method: 'POST', url: `${devicePath(t.target)}/retire` }),
         RETIRE_PERMISSION,
         { managementState: 'retirePending' },
       ),
