@@ -5,7 +5,7 @@
  * (decisions.md, "Automation levels"). A device's steps run in plan order; after a failed one its later steps wait.
  */
 import { randomUUID } from 'node:crypto'
-import type { Selectable } from 'kysely'
+import type { Selectable, Updateable } from 'kysely'
 import { type AuditResult, appendAudit, recordDeviceAction } from '../agent/audit.js'
 import { ConflictError, NotFoundError } from '../agent/errors.js'
 import { authorize } from '../agent/roles.js'
@@ -609,38 +609,23 @@ async function executeAct(
   ) => {
     const result: AuditResult = state === 'failed' ? 'failed' : 'ok'
     if (state === 'failed') failedDevices.add(row.suggestion_id)
-    await store.db.transaction().execute(async (tx) => {
-      await tx
-        .updateTable('action_steps')
-        .set({
-          state,
-          ...(fields.before !== undefined ? { before: JSON.stringify(fields.before) } : {}),
-          ...(fields.after !== undefined ? { after: JSON.stringify(fields.after) } : {}),
-          error: fields.error ?? null,
-          updated_at: store.clock(),
-        })
-        .where('id', '=', row.id)
-        .execute()
-      await recordDeviceAction(
-        { ...store, db: tx },
-        {
-          actor: ctx.actor,
-          tenantId: row.tenant_id,
-          system: row.system,
-          operation: row.operation,
-          target: row.target,
-          before: fields.before ?? row.before ?? null,
-          after: {
-            state,
-            step: row.id,
-            act: actId,
-            ...(fields.error ? { error: fields.error } : {}),
-            value: fields.after ?? null,
-          },
-          result,
-        },
-      )
-    })
+    await recordStep(
+      store,
+      ctx.actor,
+      row,
+      {
+        state,
+        ...(fields.before !== undefined ? { before: JSON.stringify(fields.before) } : {}),
+        ...(fields.after !== undefined ? { after: JSON.stringify(fields.after) } : {}),
+        error: fields.error ?? null,
+      },
+      {
+        operation: row.operation,
+        before: fields.before ?? row.before ?? null,
+        after: { state, ...(fields.error ? { error: fields.error } : {}), value: fields.after ?? null },
+        result,
+      },
+    )
     finished++
     await ctx.onEvent?.({ type: 'finished', actId, stepId: row.id, state, done: finished, total })
   }
@@ -767,35 +752,60 @@ async function followUp(
       if (!r) continue
       const state: StepState = r.kind === 'failed' ? 'failed' : 'done'
       const note = r.kind === 'succeeded' ? null : r.reason
-      await store.db.transaction().execute(async (tx) => {
-        await tx
-          .updateTable('action_steps')
-          .set({ state, after: JSON.stringify(r.after), error: note, updated_at: store.clock() })
-          .where('id', '=', row.id)
-          .execute()
-        await recordDeviceAction(
-          { ...store, db: tx },
-          {
-            actor: ctx.actor,
-            tenantId: row.tenant_id,
-            system: row.system,
-            operation: `${row.operation}.result`,
-            target: row.target,
-            before: row.after ?? null,
-            after: {
-              state,
-              step: row.id,
-              act: actId,
-              result: r.kind,
-              value: r.after,
-              ...(note ? { note } : {}),
-            },
-            result: r.kind === 'failed' ? 'failed' : 'ok',
-          },
-        )
-      })
+      await recordStep(
+        store,
+        ctx.actor,
+        row,
+        { state, after: JSON.stringify(r.after), error: note },
+        {
+          operation: `${row.operation}.result`,
+          before: row.after ?? null,
+          after: { state, result: r.kind, value: r.after, ...(note ? { note } : {}) },
+          result: r.kind === 'failed' ? 'failed' : 'ok',
+        },
+      )
     }
   }
+}
+
+/**
+ * A step's new state and its audit entry, in one transaction, so the log and the store never disagree. The entry's
+ * `after` always names the step and its act; `set` null records the entry alone (an undo that changed nothing).
+ */
+async function recordStep(
+  store: Store,
+  actor: string,
+  row: StepRow,
+  set: Omit<Updateable<ActionStepsTable>, 'updated_at'> | null,
+  audit: {
+    operation: string
+    before: unknown
+    after: { state: string } & Record<string, unknown>
+    result: AuditResult
+  },
+): Promise<void> {
+  const { state, ...rest } = audit.after
+  await store.db.transaction().execute(async (tx) => {
+    if (set)
+      await tx
+        .updateTable('action_steps')
+        .set({ ...set, updated_at: store.clock() })
+        .where('id', '=', row.id)
+        .execute()
+    await recordDeviceAction(
+      { ...store, db: tx },
+      {
+        actor,
+        tenantId: row.tenant_id,
+        system: row.system,
+        operation: audit.operation,
+        target: row.target,
+        before: audit.before,
+        after: { state, step: row.id, act: row.act_id, ...rest },
+        result: audit.result,
+      },
+    )
+  })
 }
 
 function targetOf(r: StepRow): StepTarget {
@@ -889,32 +899,11 @@ export async function undoAction(store: Store, ctx: ActContext & { id: string })
           : out.kind === 'gone'
             ? 'the record is gone (404).'
             : null
-    await store.db.transaction().execute(async (tx) => {
-      if (out.kind === 'done')
-        await tx
-          .updateTable('action_steps')
-          .set({ state: 'undone', updated_at: store.clock() })
-          .where('id', '=', row.id)
-          .execute()
-      await recordDeviceAction(
-        { ...store, db: tx },
-        {
-          actor: ctx.actor,
-          tenantId: row.tenant_id,
-          system: row.system,
-          operation: `${row.operation}.undo`,
-          target: row.target,
-          before: row.after ?? null,
-          after: {
-            state,
-            step: row.id,
-            act: row.act_id,
-            ...(out.kind === 'done' ? { value: out.after } : {}),
-            note,
-          },
-          result: out.kind === 'failed' ? 'failed' : out.kind === 'done' ? 'ok' : 'refused',
-        },
-      )
+    await recordStep(store, ctx.actor, row, out.kind === 'done' ? { state: 'undone' } : null, {
+      operation: `${row.operation}.undo`,
+      before: row.after ?? null,
+      after: { state, ...(out.kind === 'done' ? { value: out.after } : {}), note },
+      result: out.kind === 'failed' ? 'failed' : out.kind === 'done' ? 'ok' : 'refused',
     })
     results.push({ stepId: row.id, target: row.target, state, note })
   }
