@@ -14,6 +14,7 @@ import { startAct } from '../src/actions/executor.js'
 import { HandlerRegistry } from '../src/actions/handler.js'
 import {
   ACTOR,
+  clientsOf,
   entraObjectId,
   graphOf,
   offboardStep,
@@ -21,9 +22,8 @@ import {
   simulatorData,
   TENANT,
 } from '../src/actions/test-support.js'
-import { clientsFor, DEFENDER_LIMITS, defenderLimiter } from '../src/cli/tenant.js'
+import { DEFENDER_LIMITS, defenderLimiter } from '../src/cli/tenant.js'
 import { ApiClient } from '../src/lib/graph-client.js'
-import { LoopbackClientCredentials } from '../src/lib/loopback-credentials.js'
 import type { RateWindow } from '../src/lib/rate-limiter.js'
 import { startSimulator } from '../src/simulator/index.js'
 import { machine, machineId } from '../src/simulator/test-support.js'
@@ -125,13 +125,7 @@ async function defenderOffboards(
   const store = await storeOnPGlite(new PGlite())
   try {
     await seedTenant(store, devices, input.devices, (n) => [offboardStep(n)])
-    const tokens = new LoopbackClientCredentials(
-      sim.authorityHost,
-      sim.tenantId,
-      'offboard-sim',
-      'offboard-sim-secret',
-    )
-    const clients = clientsFor({ graph: sim.graphBaseUrl, defender: sim.defenderBaseUrl }, tokens)
+    const clients = clientsOf(sim)
     const defender = new ApiClient({
       ...clients.defender.opts,
       sleep,

@@ -6,12 +6,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { addUser } from '../agent/roles.js'
 import { completeRun, startRun } from '../agent/runs.js'
 import { fakeReport, fakeSuggestion } from '../agent/test-fixtures.js'
-import { clientsFor } from '../cli/tenant.js'
 import type { Action } from '../domain/action.js'
 import type { OptInOperation } from '../domain/policy.js'
 import { Report } from '../domain/report.js'
 import { ApiClient } from '../lib/graph-client.js'
-import { LoopbackClientCredentials } from '../lib/loopback-credentials.js'
 import { RateLimiter } from '../lib/rate-limiter.js'
 import { type Simulator, startSimulator } from '../simulator/index.js'
 import { autopilotIdentity, machine, machineId, managedDevice } from '../simulator/test-support.js'
@@ -21,7 +19,7 @@ import { testBackends } from '../store/test-backends.js'
 import { autopilotDeleteHandler, autopilotUnassignHandler } from './autopilot.js'
 import { defenderOffboardHandler, MANUAL_OFFBOARD } from './defender-offboard.js'
 import { type ActOptions, BrakeError, defaultRegistry, resumeAct, startAct } from './executor.js'
-import { ACTOR, offboardStep, planFor, simulatorData, TENANT } from './test-support.js'
+import { ACTOR, clientsOf, offboardStep, planFor, simulatorData, TENANT } from './test-support.js'
 
 const noSleep = async () => {}
 const WRITES = new Set(['POST', 'PATCH', 'DELETE'])
@@ -136,16 +134,7 @@ describe.each(testBackends())('opt-in operations ($name)', (backend) => {
       },
     })
     sims.push(sim)
-    const tokens = new LoopbackClientCredentials(
-      sim.authorityHost,
-      sim.tenantId,
-      'offboard-sim',
-      'offboard-sim-secret',
-    )
-    const clients = clientsFor({ graph: sim.graphBaseUrl, defender: sim.defenderBaseUrl }, tokens, {
-      baseBackoffMs: 5,
-      maxAttempts: 8,
-    })
+    const clients = clientsOf(sim)
     const act = (optIn: OptInOperation[], extra: Partial<ActOptions> = {}) =>
       startAct(store, {
         tenantId: TENANT,
@@ -379,16 +368,7 @@ describe.each(testBackends())('opt-in operations ($name)', (backend) => {
       data: { ...simulatorData(count), machines: devices.map((n) => machine(n)) },
     })
     sims.push(sim)
-    const tokens = new LoopbackClientCredentials(
-      sim.authorityHost,
-      sim.tenantId,
-      'offboard-sim',
-      'offboard-sim-secret',
-    )
-    const clients = clientsFor({ graph: sim.graphBaseUrl, defender: sim.defenderBaseUrl }, tokens, {
-      baseBackoffMs: 5,
-      maxAttempts: 8,
-    })
+    const clients = clientsOf(sim)
     const defender = new ApiClient({
       ...clients.defender.opts,
       sleep: clock.sleep,
@@ -439,16 +419,7 @@ describe.each(testBackends())('opt-in operations ($name)', (backend) => {
       const first = await act(optIn, { onEvent: crash }).catch((e: Error) => e)
       if (first instanceof Error) {
         expect(first.message).toBe(`crash after ${n}`)
-        const clients = clientsFor(
-          { graph: sim.graphBaseUrl, defender: sim.defenderBaseUrl },
-          new LoopbackClientCredentials(
-            sim.authorityHost,
-            sim.tenantId,
-            'offboard-sim',
-            'offboard-sim-secret',
-          ),
-          { baseBackoffMs: 5 },
-        )
+        const clients = clientsOf(sim)
         const resumed = await resumeAct(store, {
           tenantId: TENANT,
           actor: ACTOR,

@@ -9,6 +9,7 @@ import type { ApiClient } from '../lib/graph-client.js'
 import { LoopbackClientCredentials } from '../lib/loopback-credentials.js'
 import type { Simulator, SimulatorData } from '../simulator/index.js'
 import { entraDevice, guid, machineId } from '../simulator/test-support.js'
+import type { LiveClients } from '../sources/read-live.js'
 import type { Store } from '../store/store.js'
 
 export const TENANT = '11111111-2222-4333-8444-555555555555'
@@ -122,7 +123,8 @@ export async function seedTenant(
   await completeRun(store, run.id, report)
 }
 
-export function graphOf(sim: Simulator): ApiClient {
+/** The Graph and Defender clients of the simulator's app, with short test backoffs. */
+export function clientsOf(sim: Simulator): LiveClients {
   const tokens = new LoopbackClientCredentials(
     sim.authorityHost,
     sim.tenantId,
@@ -132,7 +134,11 @@ export function graphOf(sim: Simulator): ApiClient {
   return clientsFor({ graph: sim.graphBaseUrl, defender: sim.defenderBaseUrl }, tokens, {
     baseBackoffMs: 5,
     maxAttempts: 8,
-  }).graph
+  })
+}
+
+export function graphOf(sim: Simulator): ApiClient {
+  return clientsOf(sim).graph
 }
 
 /** Successful PATCHes per device path in the simulator's call record. */
