@@ -96,6 +96,7 @@ export function entraDeleteHandler(opts: EntraDeleteOptions = {}): OperationHand
   return {
     system: 'entra',
     operation: 'delete',
+    removesTarget: true,
     describe: (t) => ({
       call: `DELETE /devices/${t.target} (in $batch)`,
       // The conditions (disabled by offboard ≥ graceDays ago, not Autopilot, keys exported) are checked by verify,

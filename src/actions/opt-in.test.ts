@@ -516,6 +516,28 @@ describe.each(testBackends())('opt-in operations ($name)', (backend) => {
       expect(acts[0]!.options).toMatchObject({ keysExported: true, entraDeleteGraceDays: 30 })
     })
 
+    it('a delete that took effect just before a crash is done on resume, not "already gone"', async () => {
+      const { act, store, sim, writes } = await setUp(
+        [1],
+        {},
+        {},
+        {},
+        { entra: disabled, plan: (n) => [entraDeleteStep(n)] },
+      )
+      await disabledByOffboard(store, 1, 31)
+      const crash = new Error('crash after the answer')
+      const first = await act(['entra.delete'], {
+        keysExported: true,
+        onEvent: (e) => {
+          if (e.type === 'response') throw crash
+        },
+      }).catch((e) => e)
+      expect(first).toBe(crash)
+      const resumed = await resumeAct(store, { tenantId: TENANT, actor: ACTOR, graph: clientsOf(sim).graph })
+      expect(resumed.steps.map((s) => s.state)).toEqual(['done'])
+      expect(writes().filter((c) => c.method === 'DELETE')).toHaveLength(1)
+    })
+
     it('refuses without exported keys, and uses the policy grace period', async () => {
       const { act, store, writes } = await setUp(
         [1],
