@@ -259,6 +259,26 @@ describe('the store', () => {
     expect(JSON.parse(verify.stdout).ok).toBe(true)
   })
 
+  it('--format summary prints the report without its per-device lists; the suggestions are in the store', () => {
+    const snapshot = join(scenarios, 'removed-from-intune')
+    const full = Report.parse(
+      JSON.parse(offboard('run', '--snapshot', snapshot, '--format', 'json', '--no-store').stdout),
+    )
+    const run = offboard('run', '--snapshot', snapshot, '--format', 'summary')
+    expect(run.status, run.stderr).toBe(0)
+    const head = JSON.parse(run.stdout) as Record<string, unknown>
+    const { suggestions, skipped, undetermined, ...expected } = full
+    expect(head).toEqual(expected)
+    expect(full.suggestions.length).toBeGreaterThan(0)
+    const stored = JSON.parse(
+      offboard('suggestions', '--tenant', full.tenantId!, '--format', 'json').stdout,
+    ) as { id: string }[]
+    expect(stored.map((s) => s.id)).toEqual(suggestions.map((s) => s.id))
+    expect(skipped.length + undetermined.length).toBe(
+      full.summary.counts.skipped + full.summary.counts.undetermined,
+    )
+  })
+
   it('a failed run keeps the previous suggestions', () => {
     const dir = join(work, 'flaky-tenant')
     cpSync(join(scenarios, 'removed-from-intune'), dir, { recursive: true })

@@ -31,7 +31,7 @@ export const DEFAULT_DEMO_DEVICES = 500
 export const DEFAULT_DEMO_SEED = 1
 const MAX_DEMO_DEVICES = 1_000_000
 
-type Format = 'json' | 'table' | 'csv'
+type Format = 'json' | 'table' | 'csv' | 'summary'
 
 interface RunOptions {
   snapshot?: string
@@ -82,9 +82,10 @@ export function registerRun(program: Command): void {
       parseAsOf,
     )
     .addOption(
-      new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices(
-        ['json', 'table', 'csv'],
-      ),
+      new Option(
+        '--format <format>',
+        'output format (default: table on a terminal, json otherwise); summary: the report without its per-device lists, as JSON',
+      ).choices(['json', 'table', 'csv', 'summary']),
     )
     .option('--policy <file>', 'policy file (JSON): thresholds, rule overrides, exclusions, brakes')
     .option(
@@ -128,6 +129,9 @@ Every run is recorded in the store (OFFBOARD_DATA_DIR, default ./.offboard, crea
 with DATABASE_URL): a completed run replaces the tenant's suggestions, a failed one keeps the previous ones, and
 only one run per tenant may be in progress. Browse them with 'offboard suggestions' and 'offboard tasks'.
 
+For scheduled runs and large tenants, --format summary prints only the report's head (sources, policy, summary
+and counts) as JSON; the suggestions themselves are in the store: 'offboard suggestions'.
+
 Exit codes: 0 report written, 1 bad input or failure (nothing written to stdout), 2 usage error.`,
     )
     .action(async (opts: RunOptions) => {
@@ -161,7 +165,7 @@ async function runCommand(opts: RunOptions): Promise<void> {
   }
   const format: Format = opts.format ?? (process.stdout.isTTY && !opts.out ? 'table' : 'json')
   // JSON is for scripts: they get the report and, on stderr, only errors.
-  const progress = progressEnabled(opts.quiet) && format !== 'json'
+  const progress = progressEnabled(opts.quiet) && format !== 'json' && format !== 'summary'
   const started = performance.now()
   // Instructions for this run are checked before anything is read: a refused sentence stops the run at once.
   if (opts.instructions !== undefined)
@@ -217,11 +221,22 @@ function render(report: Report, format: Format, color: boolean): string | Iterab
   switch (format) {
     case 'json':
       return jsonLines(report)
+    case 'summary':
+      return `${JSON.stringify(reportHead(report), null, 2)}\n`
     case 'csv':
       return formatCsv(report)
     case 'table':
       return formatTable(report, { color, width: process.stdout.columns || 80 })
   }
+}
+
+/**
+ * The report without its per-device lists: what a scheduled run or a million-device tenant needs on stdout (a full
+ * JSON report is about a gigabyte there); the suggestions are in the store.
+ */
+export function reportHead(report: Report): Omit<Report, 'suggestions' | 'skipped' | 'undetermined'> {
+  const { suggestions: _s, skipped: _k, undetermined: _u, ...head } = report
+  return head
 }
 
 function* jsonLines(report: Report): Generator<string> {
