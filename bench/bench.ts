@@ -72,6 +72,8 @@ export interface PipelineResult {
   pipelineCpuMs: number
   /** Devices in the pipeline's report: must equal `devices`. */
   reportedDevices: number
+  /** One more run that also writes the full JSON report to a file (`--format json -o`); null at 1M. */
+  withJsonReport: { wallMs: number; cpuMs: number; maxRssKb: number } | null
   runs: { floorMs: number[]; pipelineMs: number[]; floorCpuMs: number[]; pipelineCpuMs: number[] }
 }
 
@@ -244,6 +246,33 @@ async function storeTemplate(work: string): Promise<string> {
   return dir
 }
 
+/** One `offboard run` against the simulator on a fresh copy of the store template; CPU and peak RSS from the preload. */
+async function pipelineRun(
+  devices: number,
+  tag: string,
+  output: string[],
+  sim: RunningSimulator,
+  work: string,
+  template: string,
+): Promise<Spawned & { cpuMs: number; maxRssKb: number }> {
+  const dataDir = join(work, `store-${devices}-${tag}`)
+  await cp(template, dataDir, { recursive: true })
+  const usageFile = join(work, `usage-${devices}-${tag}.json`)
+  try {
+    const p = ok(
+      `offboard run (${devices} devices)`,
+      await run(
+        ['--import', join(BENCH, 'usage-preload.mjs'), BIN, 'run', '--quiet', '--as-of', AS_OF, ...output],
+        baseEnv({ ...sim.env, OFFBOARD_DATA_DIR: dataDir, BENCH_USAGE_FILE: usageFile }),
+      ),
+    )
+    const usage = JSON.parse(await readFile(usageFile, 'utf8')) as { maxRssKb: number; cpuMs: number }
+    return { ...p, ...usage }
+  } finally {
+    await rm(dataDir, { recursive: true, force: true })
+  }
+}
+
 async function benchPipeline(
   devices: number,
   opts: BenchOptions,
@@ -269,39 +298,33 @@ async function benchPipeline(
       floorOut = JSON.parse(f.stdout) as typeof floorOut
       floorMs.push(f.wallMs)
       floorCpu.push(floorOut.cpuMs)
-      const dataDir = join(work, `store-${devices}-${i}`)
-      await cp(template, dataDir, { recursive: true })
-      const usageFile = join(work, `usage-${devices}-${i}.json`)
-      const reportFile = join(work, `report-${devices}.json`)
-      const p = ok(
-        `offboard run (${devices} devices)`,
-        await run(
-          [
-            '--import',
-            join(BENCH, 'usage-preload.mjs'),
-            BIN,
-            'run',
-            '--quiet',
-            '--format',
-            'json',
-            '--as-of',
-            AS_OF,
-            '-o',
-            reportFile,
-          ],
-          baseEnv({ ...sim.env, OFFBOARD_DATA_DIR: dataDir, BENCH_USAGE_FILE: usageFile }),
-        ),
-      )
+      const p = await pipelineRun(devices, `${i}`, ['--format', 'summary'], sim, work, template)
       pipelineMs.push(p.wallMs)
-      const usage = JSON.parse(await readFile(usageFile, 'utf8')) as { maxRssKb: number; cpuMs: number }
-      pipelineCpu.push(usage.cpuMs)
-      pipelineRss = Math.max(pipelineRss, usage.maxRssKb)
-      reported = await reportedDevices(reportFile)
-      await rm(dataDir, { recursive: true, force: true })
-      await rm(reportFile, { force: true })
+      pipelineCpu.push(p.cpuMs)
+      pipelineRss = Math.max(pipelineRss, p.maxRssKb)
+      reported = (JSON.parse(p.stdout) as { summary: { counts: { devices: number } } }).summary.counts.devices
       opts.log(
-        `  run ${i + 1}/${repeat}: floor ${secs(f.wallMs)}, pipeline ${secs(p.wallMs)} (CPU ${secs(usage.cpuMs)}), peak RSS ${mib(usage.maxRssKb)}`,
+        `  run ${i + 1}/${repeat}: floor ${secs(f.wallMs)}, pipeline ${secs(p.wallMs)} (CPU ${secs(p.cpuMs)}), peak RSS ${mib(p.maxRssKb)}`,
       )
+    }
+    // Writing the whole JSON report (~1 KB per device) is output, not the pipeline: measured once, on its own line.
+    let withJsonReport: PipelineResult['withJsonReport'] = null
+    if (devices < SINGLE_RUN_FROM) {
+      const reportFile = join(work, `report-${devices}.json`)
+      const p = await pipelineRun(
+        devices,
+        'json',
+        ['--format', 'json', '-o', reportFile],
+        sim,
+        work,
+        template,
+      )
+      const written = await reportedDevices(reportFile)
+      if (written !== reported)
+        throw new Error(`bench: the JSON report has ${written} devices, the summary ${reported}`)
+      withJsonReport = { wallMs: p.wallMs, cpuMs: p.cpuMs, maxRssKb: p.maxRssKb }
+      await rm(reportFile, { force: true })
+      opts.log(`  with the JSON report written to a file: ${secs(p.wallMs)} (CPU ${secs(p.cpuMs)})`)
     }
     const floor = median(floorMs)
     const pipeline = median(pipelineMs)
@@ -318,6 +341,7 @@ async function benchPipeline(
       floorCpuMs: median(floorCpu),
       pipelineCpuMs: median(pipelineCpu),
       reportedDevices: reported,
+      withJsonReport,
       runs: { floorMs, pipelineMs, floorCpuMs: floorCpu, pipelineCpuMs: pipelineCpu },
     }
   } finally {
@@ -427,11 +451,11 @@ export function formatTable(r: BenchResult): string {
   const lines = [
     `machine: ${r.machine.cpus} cores (${r.machine.cpuModel}), ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; load average ${r.loadAverage.start.toFixed(1)} → ${r.loadAverage.end.toFixed(1)}`,
     '',
-    '| devices | records | floor | pipeline | ratio | devices/s | peak RSS | CPU floor | CPU pipeline |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| devices | records | floor | pipeline | ratio | devices/s | peak RSS | CPU floor | CPU pipeline | + JSON report file |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...r.pipeline.map(
       (p) =>
-        `| ${p.devices.toLocaleString('en-US')} | ${p.records.toLocaleString('en-US')} | ${secs(p.floorMs)} | ${secs(p.pipelineMs)} | ${p.ratio.toFixed(2)}× | ${Math.round(p.devicesPerSecond).toLocaleString('en-US')} | ${mib(p.pipelineMaxRssKb)} | ${secs(p.floorCpuMs)} | ${secs(p.pipelineCpuMs)} |`,
+        `| ${p.devices.toLocaleString('en-US')} | ${p.records.toLocaleString('en-US')} | ${secs(p.floorMs)} | ${secs(p.pipelineMs)} | ${p.ratio.toFixed(2)}× | ${Math.round(p.devicesPerSecond).toLocaleString('en-US')} | ${mib(p.pipelineMaxRssKb)} | ${secs(p.floorCpuMs)} | ${secs(p.pipelineCpuMs)} | ${p.withJsonReport ? secs(p.withJsonReport.wallMs) : '—'} |`,
     ),
   ]
   if (r.engine) {
