@@ -56,11 +56,14 @@ export interface SourceState {
 }
 export type SourceStates = Record<SourceName, SourceState>
 
+/**
+ * What a rule sees besides the device. No source states: which sources a rule relies on is declared (`needs`,
+ * `observes`) and enforced by the engine, after every device was seen (the coverage brake needs them all).
+ */
 export interface RuleContext<P> {
   params: P
   /** Evaluation instant (epoch ms): `--as-of`, else the snapshot's `takenAt`, else now. Rules never read the clock. */
   now: number
-  sources: SourceStates
 }
 
 export interface RuleDefinition<P extends z.ZodType = z.ZodType> {
