@@ -19,9 +19,10 @@ import type {
   SourceName,
 } from '../domain/device.js'
 import type { TenantData } from '../snapshot/read-snapshot.js'
+import { KeySpace } from './key-space.js'
 import { UnionFind } from './union-find.js'
 
-/** What one record says about another: the key it points at. Rebuilt per view from the record, never stored. */
+/** What one record says about another: the key it points at. Rebuilt from the record when links are asked for. */
 interface Reference {
   key: number
   via: LinkVia
@@ -31,32 +32,8 @@ interface Reference {
   target: SourceName
 }
 
-export interface Correlation {
-  views: DeviceView[]
-}
-
 /** No key in this slot. */
 const NONE = -1
-
-/**
- * Dense integer ids for the join keys of one kind. At a million devices, numbers in typed arrays instead of
- * per-record key strings, reference objects and per-key arrays keep the heap (and so the garbage collector's work,
- * which grows with it) small: the previous string-keyed version spent most of its time there.
- */
-class KeySpace {
-  private readonly ids = new Map<string, number>()
-  id(value: string): number {
-    let id = this.ids.get(value)
-    if (id === undefined) {
-      id = this.ids.size
-      this.ids.set(value, id)
-    }
-    return id
-  }
-  get size(): number {
-    return this.ids.size
-  }
-}
 
 /**
  * Records grouped by key, in record order (a compressed adjacency list: `list[start[k]..start[k+1])` are the
@@ -78,8 +55,9 @@ function ownersOf(keyOf: Int32Array, from: number, to: number, keys: number): Ow
   return { start, list }
 }
 
-/** Everything `buildView` needs about the whole tenant. */
+/** Everything needed to build any view of the tenant, computed once by `correlate`. */
 interface Index {
+  /** Every record, concatenated by source: Intune, Entra, Autopilot, Defender. */
   records: AnyRecord[]
   /** Per record: its Entra deviceId key (owned by Entra objects, pointed at by the others), or NONE. */
   dKey: Int32Array
@@ -91,38 +69,77 @@ interface Index {
   iOwners: Owners
   connected: Record<SourceName, boolean>
   teamsSerials: Set<string> | null
-  /** Per record: the `{ source, id }` that links and dangling references name it by, built once and shared. */
-  ends: (RecordRef | undefined)[]
-}
-
-type RecordRef = Link['from']
-
-function endOf(i: number, index: Index): RecordRef {
-  let end = index.ends[i]
-  if (end === undefined) {
-    const rec = index.records[i]!
-    end = { source: rec.source, id: rec.id }
-    index.ends[i] = end
-  }
-  return end
+  /** The records of group g are `members[groupStart[g]..groupStart[g + 1])`, in record order. */
+  members: Int32Array
+  groupStart: Int32Array
+  /** Scratch space for one group's members while its view is built (as long as the largest group). */
+  scratch: Int32Array
+  /** Scratch: where each source's run of those members ends, in RUN_ORDER. */
+  runEnd: Int32Array
 }
 
 /**
- * Builds the device views. Linear in the number of records (hash maps plus union-find over dense ids).
- * The result does not depend on input order: views are sorted by key and records by id.
+ * The device views of a tenant. Views are built on demand: at a million devices, holding every view (and its
+ * arrays) until the report is built was most of the engine's time, spent copying them between the garbage
+ * collector's generations, although most devices end up only counted.
+ */
+export class Correlation {
+  readonly #index: Index
+  #views: DeviceView[] | undefined
+  /** How many device views the tenant has. */
+  readonly size: number
+
+  constructor(index: Index) {
+    this.#index = index
+    this.size = index.groupStart.length - 1
+  }
+
+  /**
+   * Builds each view once and hands it to `visit`; nothing is kept, so a view the caller drops is garbage at once.
+   * Views come in an unspecified (but input-determined) order: callers that keep some sort them with `byViewKey`.
+   */
+  forEach(visit: (view: DeviceView) => void): void {
+    for (let g = 0; g < this.size; g++) visit(buildView(this.#index, g))
+  }
+
+  /**
+   * Every view, sorted by key, built on first use and kept. For tests and small tenants; large runs use `forEach`.
+   * The result does not depend on input order: views are sorted by key and records by id.
+   */
+  get views(): DeviceView[] {
+    if (this.#views === undefined) {
+      const index = this.#index
+      const order = groupsByKey(index)
+      const views: DeviceView[] = new Array(order.length)
+      for (let v = 0; v < order.length; v++) views[v] = buildView(index, order[v]!)
+      this.#views = views
+    }
+    return this.#views
+  }
+}
+
+/**
+ * Builds the device index. Linear in the number of records (hash maps plus union-find over dense ids); views are
+ * built from it on demand (`Correlation`).
  */
 export function correlate(data: TenantData): Correlation {
-  const records: AnyRecord[] = []
-  for (const load of [data.intune, data.entra, data.autopilot, data.defender])
-    for (const r of load.records as AnyRecord[]) records.push(r)
+  // One copy at its final size: at a million devices, growing it by `push` left tens of megabytes of old copies
+  // in the old generation, enough to start a full collection of the whole tenant.
+  const records = (data.intune.records as AnyRecord[]).concat(
+    data.entra.records,
+    data.autopilot.records,
+    data.defender.records,
+  )
   const n = records.length
   // Records are concatenated by source: Intune, then Entra, then the rest.
   const intuneTo = data.intune.records.length
   const entraFrom = intuneTo
   const entraTo = entraFrom + data.entra.records.length
-  const dKeys = new KeySpace()
-  const iKeys = new KeySpace()
-  const sKeys = new KeySpace()
+  // Each Entra object owns one deviceId and each Intune record one id and (usually) one serial; the other records
+  // mostly point at those.
+  const dKeys = new KeySpace(data.entra.records.length)
+  const iKeys = new KeySpace(data.intune.records.length)
+  const sKeys = new KeySpace(data.intune.records.length)
   const dKey = new Int32Array(n).fill(NONE)
   const iKey = new Int32Array(n).fill(NONE)
   const sKey = new Int32Array(n).fill(NONE)
@@ -134,7 +151,7 @@ export function correlate(data: TenantData): Correlation {
         if (rec.deviceId) dKey[i] = dKeys.id(rec.deviceId)
         break
       case 'intune':
-        iKey[i] = iKeys.id(rec.id.toLowerCase())
+        iKey[i] = iKeys.id(rec.id, true)
         if (rec.azureADDeviceId) dKey[i] = dKeys.id(rec.azureADDeviceId)
         if (rec.serialKey) sKey[i] = sKeys.id(rec.serialKey)
         break
@@ -176,12 +193,16 @@ export function correlate(data: TenantData): Correlation {
   }
   const groupStart = new Int32Array(groups + 1)
   for (let i = 0; i < n; i++) groupStart[groupOf[i]! + 1]!++
-  for (let g = 0; g < groups; g++) groupStart[g + 1]! += groupStart[g]!
+  let largest = 0
+  for (let g = 0; g < groups; g++) {
+    if (groupStart[g + 1]! > largest) largest = groupStart[g + 1]!
+    groupStart[g + 1]! += groupStart[g]!
+  }
   const members = new Int32Array(n)
   const fill = groupStart.slice(0, groups)
   for (let i = 0; i < n; i++) members[fill[groupOf[i]!]!++] = i
 
-  const index: Index = {
+  return new Correlation({
     records,
     dKey,
     iKey,
@@ -195,20 +216,11 @@ export function correlate(data: TenantData): Correlation {
       defender: data.defender.status === 'ok',
     },
     teamsSerials: data.teamsSerials,
-    ends: new Array(n),
-  }
-  const views: DeviceView[] = new Array(groups)
-  // Views are built in key order, so that they (and their arrays) lie in memory in the order everything after
-  // correlation visits them: at a million devices, visiting views spread across the heap was a cache miss each.
-  const keyRecord = new Int32Array(groups)
-  for (let g = 0; g < groups; g++)
-    keyRecord[g] = smallestRecord(members, groupStart[g]!, groupStart[g + 1]!, records)
-  const order = groupsByKey(keyRecord, records)
-  for (let v = 0; v < groups; v++) {
-    const g = order[v]!
-    views[v] = buildView(members, groupStart[g]!, groupStart[g + 1]!, index, keyRecord[g]!)
-  }
-  return { views }
+    members,
+    groupStart: groupStart.subarray(0, groups + 1),
+    scratch: new Int32Array(largest),
+    runEnd: new Int32Array(RUN_ORDER.length),
+  })
 }
 
 /** The record with the smallest `source:id`: no source name is a prefix of another, so (source, id) orders the same. */
@@ -250,26 +262,54 @@ function keyPrefix(rec: AnyRecord): number {
   return prefix
 }
 
+/** `keyPrefix` of a view key's text (`source:id`). */
+function keyTextPrefix(key: string): number {
+  const colon = key.indexOf(':')
+  const source = key.slice(0, colon) as SourceName
+  return keyPrefix({ source, id: key.slice(colon + 1) } as AnyRecord)
+}
+
 /**
- * Groups in the order of their view keys, as a stable sort on the key text would give. At a million views,
- * comparing key strings meant a cache miss per comparison (the strings are spread over a heap of gigabytes); the
- * numeric prefixes sit in one array and decide almost every comparison.
+ * Orders items by the key of their view, as a stable sort on the key text would. Comparing key strings alone
+ * meant a cache miss per comparison (the strings are spread over a heap of gigabytes); numeric prefixes sit in one
+ * array and decide almost every comparison.
  */
-function groupsByKey(keyRecord: Int32Array, records: AnyRecord[]): number[] {
-  const groups = keyRecord.length
+export function sortByViewKey<T>(items: T[], viewOf: (item: T) => DeviceView): void {
+  const count = items.length
+  const prefix = new Float64Array(count)
+  const keys = new Array<string>(count)
+  for (let i = 0; i < count; i++) {
+    keys[i] = viewOf(items[i]!).key
+    prefix[i] = keyTextPrefix(keys[i]!)
+  }
+  const order = sortedOrder(prefix, (a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0))
+  const copy = items.slice()
+  for (let i = 0; i < count; i++) items[i] = copy[order[i]!]!
+}
+
+/** Positions 0..n-1 sorted by prefix, then by `tie`, then by position (a stable sort). */
+function sortedOrder(prefix: Float64Array, tie: (a: number, b: number) => number): number[] {
+  const order = new Array<number>(prefix.length)
+  for (let g = 0; g < prefix.length; g++) order[g] = g
+  order.sort((a, b) => prefix[a]! - prefix[b]! || tie(a, b) || a - b)
+  return order
+}
+
+/** Groups in the order of their view keys, as a stable sort on the key text would give. */
+function groupsByKey(index: Index): number[] {
+  const { members, groupStart, records } = index
+  const groups = groupStart.length - 1
+  const keyRecord = new Int32Array(groups)
+  for (let g = 0; g < groups; g++)
+    keyRecord[g] = smallestRecord(members, groupStart[g]!, groupStart[g + 1]!, records)
   const prefix = new Float64Array(groups)
   for (let g = 0; g < groups; g++) prefix[g] = keyPrefix(records[keyRecord[g]!]!)
-  const order = new Array<number>(groups)
-  for (let g = 0; g < groups; g++) order[g] = g
-  order.sort((a, b) => {
-    const d = prefix[a]! - prefix[b]!
-    if (d !== 0) return d
-    // Same prefix, so the same source: the ids decide.
+  // Same prefix, so the same source: the ids decide.
+  return sortedOrder(prefix, (a, b) => {
     const ia = records[keyRecord[a]!]!.id
     const ib = records[keyRecord[b]!]!.id
-    return ia < ib ? -1 : ia > ib ? 1 : a - b
+    return ia < ib ? -1 : ia > ib ? 1 : 0
   })
-  return order
 }
 
 /**
@@ -327,8 +367,6 @@ function reference(key: number, via: LinkVia, field: string, value: string, targ
   return { key, via, field, value, target }
 }
 
-const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-
 /** Sorts by a string computed once per element (not once per comparison), with `localeCompare` as before. */
 function sortByKey<T>(items: T[], keyOf: (item: T) => string): void {
   if (items.length < 2) return
@@ -337,56 +375,236 @@ function sortByKey<T>(items: T[], keyOf: (item: T) => string): void {
   for (let i = 0; i < keyed.length; i++) items[i] = keyed[i]!.item
 }
 
-function buildView(
-  members: Int32Array,
+/**
+ * Shared by every view with no entry in a list: most devices have no dangling reference, no ambiguity and no
+ * record in some source. Frozen, so that no caller can edit one view's list and with it every other view's.
+ */
+const EMPTY: never[] = Object.freeze([]) as unknown as never[]
+
+/**
+ * One device. `links` are derived on demand from the tenant index: nothing in a run reads them (they explain a
+ * view), and they were most of a view's memory.
+ */
+class CorrelatedView implements DeviceView {
+  readonly #index: Index
+  readonly #group: number
+  constructor(
+    index: Index,
+    group: number,
+    readonly key: string,
+    readonly entra: EntraRecord[],
+    readonly intune: IntuneRecord[],
+    readonly autopilot: AutopilotRecord[],
+    readonly defender: DefenderRecord[],
+    readonly dangling: DanglingReference[],
+    readonly ambiguities: string[],
+    readonly teamsDevice: boolean,
+  ) {
+    this.#index = index
+    this.#group = group
+  }
+
+  get links(): Link[] {
+    return linksOf(this.#index, this.#group)
+  }
+}
+
+/**
+ * Sorts `scratch[from..to)` (record indices) by record id, keeping record order among equal ids: the order
+ * `Array.prototype.sort` with `byId` gave. Runs are short (one record, usually), so insertion sort.
+ */
+function sortRun(scratch: Int32Array, from: number, to: number, records: AnyRecord[]): void {
+  for (let a = from + 1; a < to; a++) {
+    const i = scratch[a]!
+    const id = records[i]!.id
+    let b = a - 1
+    while (b >= from && records[scratch[b]!]!.id > id) {
+      scratch[b + 1] = scratch[b]!
+      b--
+    }
+    scratch[b + 1] = i
+  }
+}
+
+function recordsIn<T extends AnyRecord>(
+  scratch: Int32Array,
   from: number,
   to: number,
-  index: Index,
-  keyRecord: number,
-): DeviceView {
-  const { records } = index
-  const entra: EntraRecord[] = []
-  const intune: IntuneRecord[] = []
-  const autopilot: AutopilotRecord[] = []
-  const defender: DefenderRecord[] = []
-  const links: Link[] = []
-  const dangling: DanglingReference[] = []
-  const ambiguities: string[] = []
+  records: AnyRecord[],
+): T[] {
+  if (from === to) return EMPTY
+  if (to - from === 1) return [records[scratch[from]!]! as T]
+  const out = new Array<T>(to - from)
+  for (let m = from; m < to; m++) out[m - from] = records[scratch[m]!]! as T
+  return out
+}
+
+/** Which source each position of a group's run holds: members are in record order, so sources come in this order. */
+const RUN_ORDER = ['intune', 'entra', 'autopilot', 'defender'] as const
+
+function buildView(index: Index, g: number): DeviceView {
+  const { records, members, scratch } = index
+  const from = index.groupStart[g]!
+  const to = index.groupStart[g + 1]!
+  const size = to - from
+  // Copy the members (in record order, so grouped by source in RUN_ORDER) and find where each source's run ends.
+  const runEnd = index.runEnd
+  let run = 0
+  for (let m = 0; m < size; m++) {
+    const i = members[from + m]!
+    scratch[m] = i
+    const source = records[i]!.source
+    while (RUN_ORDER[run] !== source) runEnd[run++] = m
+  }
+  while (run < 4) runEnd[run++] = size
+  const intuneTo = runEnd[0]!
+  const entraTo = runEnd[1]!
+  const autopilotTo = runEnd[2]!
+
+  let dangling: DanglingReference[] | null = null
+  let ambiguities: string[] | null = null
   /** Keys that a reference already reported as matching several records. */
   let multiOwned: Set<string> | null = null
+  // Dangling references and ambiguous ones, from every record but Entra objects, in record order (as links are).
+  for (let m = 0; m < size; m++) {
+    if (m === intuneTo) m = entraTo
+    if (m >= size) break
+    const i = scratch[m]!
+    const rec = records[i]!
+    let key = NONE
+    let via: LinkVia = 'entraDeviceId'
+    let field = ''
+    let value: string | null = null
+    let target: SourceName = 'entra'
+    // At most two references per record can dangle or be ambiguous (serials do neither).
+    for (let r = 0; r < 2; r++) {
+      value = null
+      switch (rec.source) {
+        case 'intune':
+          if (r === 0 && rec.azureADDeviceId) {
+            key = index.dKey[i]!
+            via = 'entraDeviceId'
+            field = 'azureADDeviceId'
+            value = rec.azureADDeviceId
+            target = 'entra'
+          }
+          break
+        case 'autopilot':
+          if (r === 0 && rec.azureActiveDirectoryDeviceId) {
+            key = index.dKey[i]!
+            via = 'entraDeviceId'
+            field = 'azureActiveDirectoryDeviceId'
+            value = rec.azureActiveDirectoryDeviceId
+            target = 'entra'
+          } else if (r === 1 && rec.managedDeviceId) {
+            key = index.iKey[i]!
+            via = 'managedDeviceId'
+            field = 'managedDeviceId'
+            value = rec.managedDeviceId
+            target = 'intune'
+          }
+          break
+        case 'defender':
+          if (r === 0 && rec.aadDeviceId) {
+            key = index.dKey[i]!
+            via = 'entraDeviceId'
+            field = 'aadDeviceId'
+            value = rec.aadDeviceId
+            target = 'entra'
+          }
+          break
+        case 'entra':
+          break
+      }
+      if (value === null) continue
+      const owners = via === 'managedDeviceId' ? index.iOwners : index.dOwners
+      const first = owners.start[key]!
+      const count = owners.start[key + 1]! - first
+      if (count === 0) {
+        // Only a connected source's silence means "points at nothing" (a missing export says nothing).
+        if (index.connected[target]) {
+          dangling ??= []
+          dangling.push({ from: { source: rec.source, id: rec.id }, field, value, missingIn: target })
+        }
+      } else if (count > 1) {
+        multiOwned ??= new Set()
+        multiOwned.add(`${via === 'managedDeviceId' ? 'i' : 'd'}:${value}`)
+        const ids: string[] = []
+        for (let t = first; t < first + count; t++) ids.push(`"${records[owners.list[t]!]!.id}"`)
+        ambiguities ??= []
+        ambiguities.push(
+          `${describe(rec)} ${field} "${value}" matches ${count} ${target} records (${ids.sort().join(', ')})`,
+        )
+      }
+    }
+  }
 
+  sortRun(scratch, 0, intuneTo, records)
+  sortRun(scratch, intuneTo, entraTo, records)
+  sortRun(scratch, entraTo, autopilotTo, records)
+  sortRun(scratch, autopilotTo, size, records)
+  const intune = recordsIn<IntuneRecord>(scratch, 0, intuneTo, records)
+  const entra = recordsIn<EntraRecord>(scratch, intuneTo, entraTo, records)
+  const autopilot = recordsIn<AutopilotRecord>(scratch, entraTo, autopilotTo, records)
+  const defender = recordsIn<DefenderRecord>(scratch, autopilotTo, size, records)
+
+  // After sorting, so that the messages do not depend on input order.
+  if (entra.length > 1) {
+    const found = duplicateDeviceIds(entra, multiOwned ?? new Set())
+    if (found.length) ambiguities = [...(ambiguities ?? []), ...found]
+  }
+  if (autopilot.length > 0) {
+    const found = conflictingAutopilotLinks(index, scratch, entraTo, autopilotTo, intuneTo)
+    if (autopilot.length > 1) found.push(...duplicateSerials(autopilot))
+    if (found.length) ambiguities = [...(ambiguities ?? []), ...found]
+  }
+  if (dangling !== null) sortByKey(dangling, (d) => `${d.from.source}:${d.from.id}:${d.field}`)
+  if (ambiguities !== null) {
+    ambiguities.sort()
+    if (ambiguities.length > 1) ambiguities = [...new Set(ambiguities)]
+  }
+
+  // The smallest `source:id`: the first record (ids are sorted) of the first source in alphabetical order.
+  const keyRec = autopilot[0] ?? defender[0] ?? entra[0] ?? intune[0]!
+  return new CorrelatedView(
+    index,
+    g,
+    `${keyRec.source}:${keyRec.id}`,
+    entra,
+    intune,
+    autopilot,
+    defender,
+    dangling ?? EMPTY,
+    ambiguities ?? EMPTY,
+    index.teamsSerials !== null &&
+      (onTeamsList(intune, index.teamsSerials) || onTeamsList(autopilot, index.teamsSerials)),
+  )
+}
+
+/** The links between the records of group g, sorted: derived from the index, so a view need not hold them. */
+function linksOf(index: Index, g: number): Link[] {
+  const { records, members } = index
+  const from = index.groupStart[g]!
+  const to = index.groupStart[g + 1]!
+  const links: Link[] = []
   for (let m = from; m < to; m++) {
     const i = members[m]!
     const rec = records[i]!
-    switch (rec.source) {
-      case 'entra':
-        entra.push(rec)
-        break
-      case 'intune':
-        intune.push(rec)
-        break
-      case 'autopilot':
-        autopilot.push(rec)
-        break
-      case 'defender':
-        defender.push(rec)
-        break
-    }
     if (rec.source === 'entra') continue
+    const fromRef = { source: rec.source, id: rec.id }
     for (const r of referencesOf(rec, i, index)) {
-      const fromRef = endOf(i, index)
       if (r.via === 'serialNumber') {
         // Serials join Intune and Autopilot records that share them; record each pairing once (from the lower index).
         for (let o = from; o < to; o++) {
           const j = members[o]!
           const other = records[j]!
-          // Two Autopilot identities on one serial are an ambiguity (below), not a link.
+          // Two Autopilot identities on one serial are an ambiguity, not a link.
           if (j <= i || (other.source === 'autopilot' && rec.source === 'autopilot')) continue
           const otherSerial =
             other.source === 'intune' || other.source === 'autopilot' ? other.serialKey : null
           if (otherSerial !== r.value) continue
           // A serial link has no direction; order its ends so the output does not depend on input order.
-          const toRef = endOf(j, index)
+          const toRef = { source: other.source, id: other.id }
           const [a, b] =
             `${fromRef.source}:${fromRef.id}` < `${toRef.source}:${toRef.id}`
               ? [fromRef, toRef]
@@ -398,21 +616,6 @@ function buildView(
       const owners = r.via === 'managedDeviceId' ? index.iOwners : index.dOwners
       const first = owners.start[r.key]!
       const count = owners.start[r.key + 1]! - first
-      if (count === 0) {
-        // Only a connected source's silence means "points at nothing" (a missing export says nothing).
-        if (index.connected[r.target])
-          dangling.push({ from: fromRef, field: r.field, value: r.value, missingIn: r.target })
-        continue
-      }
-      if (count > 1) {
-        multiOwned ??= new Set()
-        multiOwned.add(`${r.via === 'managedDeviceId' ? 'i' : 'd'}:${r.value}`)
-        const ids: string[] = []
-        for (let t = first; t < first + count; t++) ids.push(`"${records[owners.list[t]!]!.id}"`)
-        ambiguities.push(
-          `${describe(rec)} ${r.field} "${r.value}" matches ${count} ${r.target} records (${ids.sort().join(', ')})`,
-        )
-      }
       for (let t = first; t < first + count; t++) {
         const target = records[owners.list[t]!]!
         links.push({
@@ -424,59 +627,45 @@ function buildView(
       }
     }
   }
-
-  entra.sort(byId)
-  intune.sort(byId)
-  autopilot.sort(byId)
-  defender.sort(byId)
-  // After sorting, so that the messages do not depend on input order.
-  if (entra.length > 1) ambiguities.push(...duplicateDeviceIds(entra, multiOwned ?? new Set()))
-  if (autopilot.length > 0) {
-    ambiguities.push(...conflictingAutopilotLinks(autopilot, intune))
-    if (autopilot.length > 1) ambiguities.push(...duplicateSerials(autopilot))
-  }
   sortByKey(links, linkKey)
-  sortByKey(dangling, (d) => `${d.from.source}:${d.from.id}:${d.field}`)
-  ambiguities.sort()
-
-  const keyRec = records[keyRecord]!
-  return {
-    key: `${keyRec.source}:${keyRec.id}`,
-    entra: compact(entra),
-    intune: compact(intune),
-    autopilot: compact(autopilot),
-    defender: compact(defender),
-    links: compact(links),
-    dangling: compact(dangling),
-    ambiguities: ambiguities.length > 1 ? [...new Set(ambiguities)] : compact(ambiguities),
-    teamsDevice:
-      index.teamsSerials !== null &&
-      (onTeamsList(intune, index.teamsSerials) || onTeamsList(autopilot, index.teamsSerials)),
-  }
-}
-
-/**
- * The array at its exact length. An array grown by `push` keeps room for 17 elements; views live until the report
- * is built, and at a million devices that slack was most of their memory, copied by every young-generation GC.
- */
-function compact<T>(items: T[]): T[] {
-  return items.length === 0 ? [] : items.slice()
+  return links
 }
 
 function onTeamsList(records: (IntuneRecord | AutopilotRecord)[], teamsSerials: Set<string>): boolean {
-  for (const r of records) if (r.serialKey !== null && teamsSerials.has(r.serialKey)) return true
+  for (let i = 0; i < records.length; i++) {
+    const serialKey = records[i]!.serialKey
+    if (serialKey !== null && teamsSerials.has(serialKey)) return true
+  }
   return false
 }
 
 /**
  * An Autopilot identity whose `managedDeviceId` points at an Intune record that names another Entra device
- * than the identity's own `azureActiveDirectoryDeviceId`: two records compete for one link.
+ * than the identity's own `azureActiveDirectoryDeviceId`: two records compete for one link. The identities are
+ * `scratch[from..to)`, the Intune records `scratch[0..intuneTo)`, both sorted by id; Intune ids are compared as
+ * their (lower-case) join keys, which the index already holds.
  */
-function conflictingAutopilotLinks(autopilot: AutopilotRecord[], intune: IntuneRecord[]): string[] {
+function conflictingAutopilotLinks(
+  index: Index,
+  scratch: Int32Array,
+  from: number,
+  to: number,
+  intuneTo: number,
+): string[] {
   const out: string[] = []
-  for (const ap of autopilot) {
+  if (intuneTo === 0) return out
+  const { records, iKey } = index
+  for (let a = from; a < to; a++) {
+    const ap = records[scratch[a]!]! as AutopilotRecord
     if (!ap.managedDeviceId || !ap.azureActiveDirectoryDeviceId) continue
-    const md = intune.find((m) => m.id.toLowerCase() === ap.managedDeviceId)
+    const wanted = iKey[scratch[a]!]!
+    let md: IntuneRecord | undefined
+    for (let m = 0; m < intuneTo; m++) {
+      if (iKey[scratch[m]!]! === wanted) {
+        md = records[scratch[m]!]! as IntuneRecord
+        break
+      }
+    }
     if (md?.azureADDeviceId && md.azureADDeviceId !== ap.azureActiveDirectoryDeviceId) {
       out.push(
         `Autopilot identity "${ap.id}" names Entra device "${ap.azureActiveDirectoryDeviceId}" but its Intune record "${md.id}" names "${md.azureADDeviceId}"`,

@@ -143,7 +143,8 @@ export interface DeviceView {
   intune: IntuneRecord[]
   autopilot: AutopilotRecord[]
   defender: DefenderRecord[]
-  links: Link[]
+  /** How the records were joined: derived when asked for (nothing in a run reads them; they explain a view). */
+  readonly links: Link[]
   dangling: DanglingReference[]
   /** Why the joins cannot be trusted; a view with any entry is skipped as `ambiguousMatch` and never acted on. */
   ambiguities: string[]

@@ -1,10 +1,19 @@
 /** @module Runs every rule on every device view, enforcing the safety rules in one place rather than in each rule. */
 import type { z } from 'zod'
+import { type Correlation, sortByViewKey } from '../correlate/correlate.js'
 import type { DeviceView, SourceName } from '../domain/device.js'
 import type { Policy } from '../domain/policy.js'
 import { InputError } from '../lib/errors.js'
 import { RULES } from '../rules/index.js'
-import { type Outcome, type RuleDefinition, type SourceStates, unknown } from '../rules/rule.js'
+import {
+  type Outcome,
+  type RuleContext,
+  type RuleDefinition,
+  type SourceStates,
+  unknown,
+} from '../rules/rule.js'
+import type { TenantData } from '../snapshot/read-snapshot.js'
+import { CoverageCount, type SourceAssessment } from './brakes.js'
 import { type Skip, scopeOf } from './scope.js'
 
 export interface RuleResult {
@@ -72,42 +81,72 @@ export function prepareRules(policy: Policy, rules: readonly RuleDefinition[] = 
     })
 }
 
-/** Evaluates every view. Pure: no I/O, no clock. */
+/** Evaluates every view and keeps every result: for tests and explanations. Pure: no I/O, no clock. */
 export function evaluateViews(views: DeviceView[], ctx: EvaluationContext): DeviceEvaluation[] {
   const prepared = prepareRules(ctx.policy, ctx.rules)
-  // One result object per (rule, shared outcome) instead of one per device: most results are a rule's constant
-  // "not applicable", and every device keeps its results until the report is built (at a million devices, copying
-  // them between the young and old generations was half of evaluation).
-  const shared = prepared.map(() => new Map<Outcome, RuleResult>())
-  const out = new Array<DeviceEvaluation>(views.length)
-  for (let v = 0; v < views.length; v++) {
-    const view = views[v]!
-    const skip = scopeOf(view, ctx.policy, ctx.now)
-    const results = new Array<RuleResult>(prepared.length)
+  const contexts = prepared.map(({ params }) => ({ params, now: ctx.now }))
+  return views.map((view) => ({
+    view,
+    skip: scopeOf(view, ctx.policy, ctx.now),
+    results: prepared.map(({ rule }, r) => ({
+      rule,
+      outcome: guard(rule, runRule(rule, view, contexts[r]!), ctx.sources),
+    })),
+  }))
+}
+
+/** What a run needs from evaluation. */
+export interface TenantEvaluation {
+  assessment: SourceAssessment
+  /** Devices evaluated. */
+  devices: number
+  /**
+   * The devices the report names — out of scope, flagged or undetermined — in view-key order, each with only its
+   * flag and unknown results. The others (most devices) are counted, not kept: at a million devices, keeping every
+   * view and its results until the report was built was most of the engine's time, spent in the garbage collector.
+   */
+  notable: DeviceEvaluation[]
+}
+
+/**
+ * Assesses the sources and evaluates every device of the tenant in one pass over its views, keeping only the
+ * notable devices. Gives the results `evaluateViews` gives after `assessSources`: rules cannot see source states
+ * (`RuleContext`), so the guard, which needs the coverage brake's verdict over every device, is applied after the
+ * pass, to the flags that were kept. Pure: no I/O, no clock.
+ */
+export function evaluateTenant(
+  data: TenantData,
+  correlation: Correlation,
+  opts: { now: number; policy: Policy; rules?: readonly RuleDefinition[] },
+): TenantEvaluation {
+  const { now, policy } = opts
+  const prepared = prepareRules(policy, opts.rules)
+  const contexts = prepared.map(({ params }) => ({ params, now }))
+  const coverage = new CoverageCount()
+  const notable: DeviceEvaluation[] = []
+  correlation.forEach((view) => {
+    coverage.add(view)
+    const skip = scopeOf(view, policy, now)
+    let kept: RuleResult[] | null = null
     for (let r = 0; r < prepared.length; r++) {
-      const { rule, params } = prepared[r]!
-      const outcome = guard(rule, runRule(rule, view, params, ctx), ctx.sources)
-      results[r] =
-        outcome.kind === 'notApplicable' ? sharedResult(shared[r]!, rule, outcome) : { rule, outcome }
+      const rule = prepared[r]!.rule
+      const outcome = runRule(rule, view, contexts[r]!)
+      if (outcome.kind !== 'flag' && outcome.kind !== 'unknown') continue
+      kept ??= []
+      kept.push({ rule, outcome })
     }
-    out[v] = { view, skip, results }
-  }
-  return out
+    if (skip !== null || kept !== null) notable.push({ view, skip, results: kept ?? [] })
+  })
+  const assessment = coverage.assess(data, policy)
+  for (const ev of notable)
+    for (const result of ev.results) result.outcome = guard(result.rule, result.outcome, assessment.states)
+  sortByViewKey(notable, (ev) => ev.view)
+  return { assessment, devices: correlation.size, notable }
 }
 
-/** Not-applicable outcomes are shared (`notApplicable` in rule.ts); so is their result object. Bounded like them. */
-function sharedResult(cache: Map<Outcome, RuleResult>, rule: RuleDefinition, outcome: Outcome): RuleResult {
-  let result = cache.get(outcome)
-  if (result === undefined) {
-    result = { rule, outcome }
-    if (cache.size < 1000) cache.set(outcome, result)
-  }
-  return result
-}
-
-function runRule(rule: RuleDefinition, view: DeviceView, params: unknown, ctx: EvaluationContext): Outcome {
+function runRule(rule: RuleDefinition, view: DeviceView, ctx: RuleContext<unknown>): Outcome {
   try {
-    return rule.evaluate(view, { params, now: ctx.now, sources: ctx.sources })
+    return rule.evaluate(view, ctx)
   } catch (err) {
     throw new Error(`rule "${rule.id}" failed on device ${view.key}: ${(err as Error).message}`, {
       cause: err,
