@@ -107,6 +107,45 @@ describe('parseTimestamp: text that is not a real date-time is an error', () => 
 })
 
 describe('parseTimestamp: properties', () => {
+  it("reads the APIs' common form exactly as the general parser does, whatever the digits", () => {
+    // A leading space takes the general path (trim, then the regular expression): both must agree on every value.
+    const digits = (n: number) =>
+      fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: n, maxLength: n })
+    // Any two digits, or (as often) a value in range, so that real dates are common too.
+    const part = (max: number, min = 0) =>
+      fc.oneof(
+        digits(2),
+        fc.integer({ min, max }).map((n) => String(n).padStart(2, '0')),
+      )
+    const year = fc.oneof(
+      digits(4),
+      fc.integer({ min: 1990, max: 2100 }).map(String),
+      fc.constantFrom('0001', '1989', '1990', '2000', '2024', '2100', '9000', '9001'),
+    )
+    const fraction = fc.oneof(
+      fc.constant(''),
+      fc.integer({ min: 1, max: 10 }).chain((n) => digits(n).map((d) => `.${d}`)),
+    )
+    const odd = fc.constantFrom('', 'x', '.', '+01:00', ' ')
+    fc.assert(
+      fc.property(
+        year,
+        part(12, 1),
+        part(31, 1),
+        part(23),
+        part(59),
+        part(59),
+        fraction,
+        odd,
+        (y, mo, d, h, mi, sec, f, o) => {
+          const text = `${y}-${mo}-${d}T${h}:${mi}:${sec}${f}${o === ' ' ? '' : o}Z`
+          expect(parseTimestamp(text)).toEqual(parseTimestamp(` ${text}`))
+        },
+      ),
+      { numRuns: 5000 },
+    )
+  })
+
   const instant = fc.date({
     min: new Date('1990-01-01T00:00:00Z'),
     max: new Date('8999-12-31T23:59:59Z'),

@@ -19,6 +19,47 @@ function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate()
 }
 
+const DIGIT_0 = 48
+/** Two ASCII digits at `i` as a number, or NaN. */
+function twoDigits(text: string, i: number): number {
+  const a = text.charCodeAt(i) - DIGIT_0
+  const b = text.charCodeAt(i + 1) - DIGIT_0
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : Number.NaN
+}
+
+/**
+ * Epoch ms of the form the APIs send (`2026-03-01T12:34:56Z`, optionally with a 1–9 digit fraction) in a plausible
+ * year, or undefined for anything else, which the full parser then decides. A read of 100,000 devices parses half
+ * a million timestamps: this spares each one the regular expression, its match array and the string-to-number steps.
+ */
+function parseUtcTimestamp(text: string): number | undefined {
+  const length = text.length
+  if (length < 20 || text.charCodeAt(length - 1) !== 90 /* Z */) return undefined
+  if (text[4] !== '-' || text[7] !== '-' || text[10] !== 'T' || text[13] !== ':' || text[16] !== ':')
+    return undefined
+  const year = twoDigits(text, 0) * 100 + twoDigits(text, 2)
+  const month = twoDigits(text, 5)
+  const day = twoDigits(text, 8)
+  const hour = twoDigits(text, 11)
+  const minute = twoDigits(text, 14)
+  const second = twoDigits(text, 17)
+  let millis = 0
+  if (length > 20) {
+    // ".f" to ".fffffffff": digits after the third only have to be digits.
+    if (text[19] !== '.' || length < 22 || length > 30) return undefined
+    for (let i = 20, scale = 100; i < length - 1; i++, scale /= 10) {
+      const d = text.charCodeAt(i) - DIGIT_0
+      if (!(d >= 0 && d <= 9)) return undefined
+      if (scale >= 1) millis += d * scale
+    }
+  }
+  // NaN (a non-digit) fails every comparison and so falls through to the full parser as well.
+  if (!(year >= FIRST_PLAUSIBLE_YEAR && year <= LAST_PLAUSIBLE_YEAR)) return undefined
+  if (!(month >= 1 && month <= 12 && day >= 1 && hour <= 23 && minute <= 59 && second <= 59)) return undefined
+  if (day > 28 && day > daysInMonth(year, month)) return undefined
+  return Date.UTC(year, month - 1, day, hour, minute, second, millis)
+}
+
 /**
  * Parses a Graph/Defender timestamp strictly.
  * Blank, null, `0001-01-01…` and far-future sentinels give `{ ok: true, ms: null }` (unknown);
@@ -28,6 +69,8 @@ export function parseTimestamp(raw: unknown): ParsedTimestamp {
   if (raw === null || raw === undefined) return { ok: true, ms: null }
   if (typeof raw !== 'string')
     return { ok: false, problem: `expected an ISO 8601 date-time string, got ${typeof raw}` }
+  const utc = parseUtcTimestamp(raw)
+  if (utc !== undefined) return { ok: true, ms: utc }
   const text = raw.trim()
   if (text === '') return { ok: true, ms: null }
   const m = ISO_DATE_TIME.exec(text)

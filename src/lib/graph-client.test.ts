@@ -8,6 +8,8 @@ import { ApiClient, type TokenProvider, UncertainOutcomeError } from './graph-cl
 type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void
 let server: Server | undefined
 afterEach(async () => {
+  // Keep-alive connections (one per abandoned request) would otherwise hold close() for seconds.
+  server?.closeAllConnections()
   await new Promise<void>((r) => (server ? server.close(() => r()) : r()))
   server = undefined
 })
@@ -212,6 +214,97 @@ describe('ApiClient', () => {
       '/api/machines?%24top=2&%24skip=2',
       '/api/machines?%24top=2&%24skip=4',
     ])
+  })
+
+  it('requests the next page while the caller still holds the current one', async () => {
+    let secondRequested: () => void = () => undefined
+    const second = new Promise<void>((r) => (secondRequested = r))
+    const base = await serve((req, res) => {
+      const page = Number(new URL(req.url!, 'http://x').searchParams.get('$skiptoken') ?? 0)
+      if (page === 1) secondRequested()
+      json(res, 200, {
+        value: [{ id: `r${page}` }],
+        ...(page < 1 ? { '@odata.nextLink': `http://${req.headers.host}/devices?$skiptoken=1` } : {}),
+      })
+    })
+    const { c } = client(base)
+    const ids: string[] = []
+    for await (const p of c.pages<{ id: string }>('/devices', { ...OPTS, top: 1 })) {
+      // Without read-ahead the second request would only leave after this body: it would never arrive.
+      if (p.number === 1)
+        await Promise.race([
+          second,
+          new Promise((_, reject) => setTimeout(() => reject(new Error('page 2 was not read ahead')), 2_000)),
+        ])
+      ids.push(...p.items.map((i) => i.id))
+    }
+    expect(ids).toEqual(['r0', 'r1'])
+  })
+
+  it('hands over every page before the failure of the page read ahead', async () => {
+    const base = await serve((req, res) => {
+      if (req.url!.includes('skiptoken'))
+        return json(res, 403, {
+          error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges.' },
+        })
+      json(res, 200, {
+        value: [{ id: 'r0' }],
+        '@odata.nextLink': `http://${req.headers.host}/devices?$skiptoken=1`,
+      })
+    })
+    const { c } = client(base)
+    const ids: string[] = []
+    const read = async () => {
+      for await (const p of c.pages<{ id: string }>('/devices', { ...OPTS, top: 1 }))
+        ids.push(...p.items.map((i) => i.id))
+    }
+    await expect(read()).rejects.toThrow(/refused GET \/devices \(403 Forbidden\)/)
+    expect(ids).toEqual(['r0'])
+  })
+
+  it('abandons the page read ahead when the caller stops early', async () => {
+    let arrived: () => void = () => undefined
+    const received = new Promise<void>((r) => (arrived = r))
+    let abandoned: () => void = () => undefined
+    const closed = new Promise<void>((r) => (abandoned = r))
+    const base = await serve((req, res) => {
+      // The second page never answers: only the client giving up on it ends the request.
+      if (req.url!.includes('skiptoken')) {
+        res.on('close', abandoned)
+        return arrived()
+      }
+      json(res, 200, {
+        value: [{ id: 'r0' }],
+        '@odata.nextLink': `http://${req.headers.host}/devices?$skiptoken=1`,
+      })
+    })
+    const { c } = client(base)
+    for await (const _ of c.pages('/devices', { ...OPTS, top: 1 })) {
+      await received
+      break
+    }
+    await Promise.race([
+      closed,
+      new Promise((_, reject) => setTimeout(() => reject(new Error('page 2 is still being read')), 2_000)),
+    ])
+  })
+
+  it('stops waiting for a Retry-After when the request is abandoned', async () => {
+    let attempts = 0
+    const base = await serve((_req, res) => {
+      attempts++
+      json(res, 429, {}, { 'retry-after': '60' })
+    })
+    // The real sleep: an abandoned wait must end, not hold the process for a minute.
+    const { c } = client(base, { sleep: undefined })
+    const abandon = new AbortController()
+    const pending = c.request('GET', '/x', { ...OPTS, signal: abandon.signal })
+    while (attempts === 0) await new Promise((r) => setTimeout(r, 5))
+    const started = Date.now()
+    abandon.abort()
+    await expect(pending).rejects.toThrow(/abort/i)
+    expect(Date.now() - started).toBeLessThan(1_000)
+    expect(attempts).toBe(1)
   })
 
   it('gives up instead of waiting a Retry-After longer than allowed', async () => {

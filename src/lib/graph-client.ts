@@ -5,6 +5,7 @@
  * Nothing else in offboard talks HTTP to these APIs (reference §1.3, §2.4, §4.3, §4.6, §5).
  */
 import { randomUUID } from 'node:crypto'
+import { setTimeout as sleepFor } from 'node:timers/promises'
 import { SourceError } from './errors.js'
 import type { Logger } from './log.js'
 import { defaultSleep, type RateLimiter } from './rate-limiter.js'
@@ -58,6 +59,8 @@ export interface RequestOptions {
    * network error, a cut-short body or a 5xx its effect is unknown, and {@link UncertainOutcomeError} says so.
    */
   once?: boolean
+  /** Abandons the request: no further attempt is made and a wait between attempts ends at once. */
+  signal?: AbortSignal
 }
 
 /**
@@ -68,6 +71,13 @@ export class UncertainOutcomeError extends SourceError {}
 
 /** Statuses worth another attempt: throttled or temporarily unavailable (reference §4.6, §5). */
 const RETRYABLE = new Set([429, 500, 502, 503, 504])
+
+/** One page as the API answered it, before the next page's URL is worked out. */
+interface FetchedPage {
+  value: unknown[]
+  nextLink: unknown
+  count: unknown
+}
 
 /** A page of a collection. */
 export interface Page<T = unknown> {
@@ -123,10 +133,12 @@ export class ApiClient {
     let lastProblem = ''
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       await this.opts.limiter?.acquire()
+      options.signal?.throwIfAborted()
       const requestId = randomUUID()
       const started = performance.now()
       let response: Response
       let text: string
+      const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? 120_000)
       try {
         const token = await this.opts.tokens.getToken(this.opts.scope, { forceRefresh })
         response = await fetch(url, {
@@ -140,12 +152,14 @@ export class ApiClient {
             ...options.headers,
           },
           body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
-          signal: AbortSignal.timeout(this.opts.timeoutMs ?? 120_000),
+          signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
         })
         // Reading the body can fail on its own (connection reset mid-body).
         text = await response.text()
       } catch (err) {
         if (err instanceof SourceError) throw err
+        // Abandoned by the caller, not a network fault: nothing to retry.
+        if (options.signal?.aborted) throw options.signal.reason
         lastProblem = describeNetworkError(err)
         if (options.once) throw this.uncertain(endpoint, options, lastProblem)
         this.opts.log?.debug({
@@ -155,7 +169,7 @@ export class ApiClient {
           attempt,
           problem: lastProblem,
         })
-        if (attempt < this.maxAttempts) await this.sleep(this.backoff(attempt))
+        if (attempt < this.maxAttempts) await this.pause(this.backoff(attempt), options.signal)
         continue
       }
       const ms = Math.round(performance.now() - started)
@@ -177,7 +191,7 @@ export class ApiClient {
         // A 2xx with a body cut short is a transport fault, not an answer: try again.
         lastProblem = `the response body was not complete JSON (${text.length} bytes received)`
         if (options.once) throw this.uncertain(endpoint, options, lastProblem)
-        if (attempt < this.maxAttempts) await this.sleep(this.backoff(attempt))
+        if (attempt < this.maxAttempts) await this.pause(this.backoff(attempt), options.signal)
         continue
       }
       if (response.ok || options.accept?.includes(response.status))
@@ -200,7 +214,7 @@ export class ApiClient {
           status: response.status,
           waitMs: wait,
         })
-        await this.sleep(wait)
+        await this.pause(wait, options.signal)
         continue
       }
       throw this.httpError(response.status, body, endpoint, options)
@@ -218,51 +232,86 @@ export class ApiClient {
    * Pages through a collection, following `@odata.nextLink` verbatim to the end. For Defender, whose list API
    * documents `$skip` rather than nextLinks (reference §4.3, unverified), a full page without a nextLink
    * continues with `$skip`.
+   *
+   * One page is read ahead: page n+1 is requested as soon as page n's link to it is known, before page n is handed
+   * over, so the service prepares the next page while the caller works on this one (one request in flight at most,
+   * as before). A failure of the page read ahead surfaces when the caller asks for that page; a caller that stops
+   * early (`break`, or a throw out of `for await`) abandons it.
    */
   async *pages<T = unknown>(
     path: string,
     options: RequestOptions & { top: number; skipPaging?: boolean },
   ): AsyncGenerator<Page<T>> {
     const seen = new Set<string>()
-    let url: string | null = path
+    const abandon = new AbortController()
+    const signal = options.signal ? AbortSignal.any([options.signal, abandon.signal]) : abandon.signal
+    const pageOptions = { ...options, signal }
     let number = 0
     let skip = 0
     let total: number | null = null
-    while (url) {
-      const resolved = this.resolve(url)
-      if (seen.has(resolved)) {
-        throw new SourceError(
-          `${this.opts.name} sent a nextLink that points back at an earlier page (${new URL(resolved).pathname}); the listing would never end.`,
-          options.source,
-          `GET ${new URL(resolved).pathname}`,
-          null,
-          'This is a service-side fault; run again later.',
-        )
+    let ahead: Promise<FetchedPage> | null = this.fetchPage(path, path, seen, pageOptions)
+    try {
+      while (ahead) {
+        const page: FetchedPage = await ahead
+        ahead = null
+        let next: string | null = null
+        if (typeof page.nextLink === 'string' && page.nextLink !== '') next = page.nextLink
+        else if (options.skipPaging && page.value.length >= options.top && page.value.length > 0) {
+          skip += page.value.length
+          const u = new URL(this.resolve(path))
+          u.searchParams.set('$skip', String(skip))
+          next = u.toString()
+        }
+        if (next !== null) {
+          ahead = this.fetchPage(next, path, seen, pageOptions)
+          // Its failure is the caller's when it reaches that page; until then it must not count as unhandled.
+          ahead.catch(() => undefined)
+        }
+        number++
+        if (typeof page.count === 'number') total = page.count
+        yield { items: page.value as T[], number, total }
       }
-      seen.add(resolved)
-      const res: ApiResponse<{ value?: unknown; '@odata.nextLink'?: unknown; '@odata.count'?: unknown }> =
-        await this.request('GET', resolved, options)
-      const value = res.body?.value
-      if (!Array.isArray(value)) {
-        throw new SourceError(
-          `${this.opts.name} answered ${new URL(resolved).pathname} without a "value" array.`,
-          options.source,
-          `GET ${path}`,
-          res.status,
-        )
-      }
-      number++
-      if (typeof res.body?.['@odata.count'] === 'number') total = res.body['@odata.count'] as number
-      yield { items: value as T[], number, total }
-      const next = res.body?.['@odata.nextLink']
-      if (typeof next === 'string' && next !== '') url = next
-      else if (options.skipPaging && value.length >= options.top && value.length > 0) {
-        skip += value.length
-        const u = new URL(this.resolve(path))
-        u.searchParams.set('$skip', String(skip))
-        url = u.toString()
-      } else url = null
+    } finally {
+      abandon.abort()
     }
+  }
+
+  /** Requests one page of a collection; refuses a link that points back at an earlier page (`seen`). */
+  private async fetchPage(
+    url: string,
+    path: string,
+    seen: Set<string>,
+    options: RequestOptions,
+  ): Promise<FetchedPage> {
+    const resolved = this.resolve(url)
+    if (seen.has(resolved)) {
+      throw new SourceError(
+        `${this.opts.name} sent a nextLink that points back at an earlier page (${new URL(resolved).pathname}); the listing would never end.`,
+        options.source,
+        `GET ${new URL(resolved).pathname}`,
+        null,
+        'This is a service-side fault; run again later.',
+      )
+    }
+    seen.add(resolved)
+    const res: ApiResponse<{ value?: unknown; '@odata.nextLink'?: unknown; '@odata.count'?: unknown }> =
+      await this.request('GET', resolved, options)
+    const value = res.body?.value
+    if (!Array.isArray(value)) {
+      throw new SourceError(
+        `${this.opts.name} answered ${new URL(resolved).pathname} without a "value" array.`,
+        options.source,
+        `GET ${path}`,
+        res.status,
+      )
+    }
+    return { value, nextLink: res.body?.['@odata.nextLink'], count: res.body?.['@odata.count'] }
+  }
+
+  /** Waits between attempts; an abandoned request stops waiting at once (its timer must not hold the process). */
+  private async pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    if (!signal || this.opts.sleep) return this.sleep(ms)
+    await sleepFor(ms, undefined, { signal }).catch(() => undefined)
   }
 
   private uncertain(endpoint: string, options: RequestOptions, problem: string): UncertainOutcomeError {

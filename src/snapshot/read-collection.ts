@@ -4,6 +4,7 @@ import { readFile, stat } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import type { z } from 'zod'
 import { InputError, type InputProblem } from '../lib/errors.js'
+import { directReader, UNDECIDED, type Undecided } from '../sources/schema-helpers.js'
 
 /** Problems listed in one error message; the rest are counted. */
 const MAX_LISTED_PROBLEMS = 5
@@ -33,6 +34,8 @@ export class RecordValidator<T extends { id: string }, R = T> {
   readonly records: R[] = []
   private readonly problems = new ProblemList()
   private readonly seen = new Map<string, number>()
+  /** zod's output without zod's per-field work, for the records it can read; zod decides (and explains) the rest. */
+  private readonly read: ((item: unknown) => T | Undecided) | null
 
   /**
    * @param map turns each valid record into what is kept (a source's domain record), as it is accepted: holding
@@ -43,24 +46,30 @@ export class RecordValidator<T extends { id: string }, R = T> {
     private readonly name: string,
     private readonly hint: string,
     private readonly map: (record: T) => R = (record) => record as unknown as R,
-  ) {}
+  ) {
+    this.read = directReader(schema)
+  }
 
   accept(item: unknown, index: number): void {
-    const result = this.schema.safeParse(item)
-    if (!result.success) {
-      const recordId = idOf(item)
-      for (const issue of result.error.issues) {
-        this.problems.add({
-          record: index,
-          ...(recordId !== undefined ? { recordId } : {}),
-          ...(issue.path.length ? { field: issue.path.join('.') } : {}),
-          problem: issue.message,
-        })
+    let data = this.read ? this.read(item) : UNDECIDED
+    if (data === UNDECIDED) {
+      const result = this.schema.safeParse(item)
+      if (!result.success) {
+        const recordId = idOf(item)
+        for (const issue of result.error.issues) {
+          this.problems.add({
+            record: index,
+            ...(recordId !== undefined ? { recordId } : {}),
+            ...(issue.path.length ? { field: issue.path.join('.') } : {}),
+            problem: issue.message,
+          })
+        }
+        return
       }
-      return
+      data = result.data
     }
     // Graph GUIDs and Defender's hex ids are case-insensitive: "99C6…" and "99c6…" are one record.
-    const id = result.data.id
+    const id = data.id
     const key = id.toLowerCase()
     const first = this.seen.get(key)
     if (first !== undefined) {
@@ -73,7 +82,7 @@ export class RecordValidator<T extends { id: string }, R = T> {
       return
     }
     this.seen.set(key, index)
-    this.records.push(this.map(result.data))
+    this.records.push(this.map(data))
   }
 
   /** @throws InputError when any record was rejected. */

@@ -1,6 +1,22 @@
 /** @module Defender for Endpoint `machine`: only the fields offboard reads (reference §4.2, incl. undocumented ones). */
 import { z } from 'zod'
-import { flag, recordId, text, timestamp } from '../schema-helpers.js'
+import { flag, recordId, text, textList, timestamp, UNDECIDED, withReader } from '../schema-helpers.js'
+
+const BUILD_DIGITS = /^\d+$/
+
+/** The OS build: a number, or its digits as text (both are seen). */
+const osBuild = withReader(
+  z
+    .union([z.number(), z.string().regex(BUILD_DIGITS).transform(Number)])
+    .nullish()
+    .transform((v) => v ?? null),
+  (v) => {
+    if (v == null) return null
+    // zod's number: finite (JSON can spell an infinite one, 1e999).
+    if (typeof v === 'number') return Number.isFinite(v) ? v : UNDECIDED
+    return typeof v === 'string' && BUILD_DIGITS.test(v) ? Number(v) : UNDECIDED
+  },
+)
 
 export const DefenderMachine = z.object({
   id: recordId,
@@ -8,20 +24,14 @@ export const DefenderMachine = z.object({
   firstSeen: timestamp,
   lastSeen: timestamp,
   osPlatform: text,
-  osBuild: z
-    .union([z.number(), z.string().regex(/^\d+$/).transform(Number)])
-    .nullish()
-    .transform((v) => v ?? null),
+  osBuild,
   version: text,
   healthStatus: text,
   onboardingStatus: text,
   // The documentation spells it `onboardingstatus`; real responses say `onboardingStatus` (reference §4.2).
   onboardingstatus: text,
   aadDeviceId: text,
-  machineTags: z
-    .array(z.string())
-    .nullish()
-    .transform((v) => v ?? []),
+  machineTags: textList,
   isExcluded: flag,
   mergedIntoMachineId: text,
   isPotentialDuplication: flag,

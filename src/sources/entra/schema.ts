@@ -1,6 +1,6 @@
 /** @module Graph v1.0 `device`: only the fields offboard reads (reference §2.2). */
 import { z } from 'zod'
-import { flag, recordId, text, timestamp } from '../schema-helpers.js'
+import { flag, recordId, text, textList, timestamp } from '../schema-helpers.js'
 
 export const EntraDevice = z.object({
   id: recordId,
@@ -18,10 +18,7 @@ export const EntraDevice = z.object({
   deviceOwnership: text,
   enrollmentType: text,
   managementType: text,
-  physicalIds: z
-    .array(z.string())
-    .nullish()
-    .transform((v) => v ?? []),
+  physicalIds: textList,
   onPremisesSyncEnabled: flag,
   deviceCategory: text,
   manufacturer: text,
