@@ -7,6 +7,7 @@ import type { Kysely, Selectable } from 'kysely'
 import { z } from 'zod'
 import type { Report, ReportDevice } from '../domain/report.js'
 import { encodeRunSuggestions } from '../language/ask-data.js'
+import { insertRows } from '../store/bulk-insert.js'
 import type { Database, RunsTable } from '../store/schema.js'
 import { borrowStore, type Store } from '../store/store.js'
 import { assertAgentUsable, ensureTenant, findAgent, isUniqueViolation, TenantId } from './agents.js'
@@ -31,8 +32,6 @@ export type RunStatus = z.infer<typeof RunStatus>
  * have been reused, or the run was started on another host whose processes cannot be checked from here.
  */
 export const DEFAULT_MAX_RUN_HOURS = 12
-/** Rows per INSERT: ~14 parameters each stays far below PostgreSQL's 65,535-parameter limit. */
-const INSERT_BATCH = 500
 const MAX_ERROR_CHARS = 2_000
 
 export interface RunCounts {
@@ -347,33 +346,30 @@ export async function completeRun(
       ).map((t) => [t.suggestion_id, t]),
     )
     await tx.deleteFrom('suggestions').where('tenant_id', '=', tenantId).execute()
-    const rows = report.suggestions.map((s, position) => {
-      const prev = opts.keepSuggestionState ? previous.get(s.id) : undefined
-      const task = openTasks.get(s.id)
-      return {
-        tenant_id: tenantId,
-        id: s.id,
-        run_id: runId,
-        position,
-        category: s.category,
-        severity: s.severity,
-        platform: s.device.platform,
-        display_name: s.device.displayName,
-        device: JSON.stringify(s.device),
-        suggestion: JSON.stringify(s),
-        device_keys: deviceKeys(s.device),
-        status: task?.status ?? prev?.status ?? 'notStarted',
-        assignee: task ? task.assignee : (prev?.assignee ?? null),
-        task_id: task?.id ?? prev?.task_id ?? null,
-        first_seen_at: previous.get(s.id)?.first_seen_at ?? at,
+    // Built as COPY takes them, so that no more than one suggestion's JSON text is alive at a time.
+    function* rows() {
+      for (const [position, s] of report.suggestions.entries()) {
+        const prev = opts.keepSuggestionState ? previous.get(s.id) : undefined
+        const task = openTasks.get(s.id)
+        yield {
+          tenant_id: tenantId,
+          id: s.id,
+          run_id: runId,
+          position,
+          category: s.category,
+          severity: s.severity,
+          platform: s.device.platform,
+          display_name: s.device.displayName,
+          suggestion: JSON.stringify(s),
+          device_keys: deviceKeys(s.device),
+          status: task?.status ?? prev?.status ?? 'notStarted',
+          assignee: task ? task.assignee : (prev?.assignee ?? null),
+          task_id: task?.id ?? prev?.task_id ?? null,
+          first_seen_at: previous.get(s.id)?.first_seen_at ?? at,
+        }
       }
-    })
-    for (let i = 0; i < rows.length; i += INSERT_BATCH) {
-      await tx
-        .insertInto('suggestions')
-        .values(rows.slice(i, i + INSERT_BATCH))
-        .execute()
     }
+    await insertRows(store, tx, 'suggestions', rows())
     const counts = report.summary.counts
     const updated = await tx
       .updateTable('runs')
