@@ -60,17 +60,23 @@ describe.each(testBackends())('store and agent on $name', (backend) => {
           name: "runs keep a compact list of their suggestions, for 'what changed since the last run'",
         },
         { version: 4, name: 'suggestion documents stored uncompressed' },
+        {
+          version: 5,
+          name: 'suggestions kept as JSON text, without the unread device column, inline when they fit a page',
+        },
       ])
-      // The storage change took: attstorage 'e' is EXTERNAL (out of line, not compressed).
-      const storage = await sql<{ attname: string; attstorage: string }>`
-        select attname, attstorage from pg_attribute
-        where attrelid = 'suggestions'::regclass and attname in ('device', 'suggestion') order by attname`.execute(
-        store.db,
-      )
+      // The storage changes took: attstorage 'e' is EXTERNAL (not compressed), and the device column is gone.
+      const storage = await sql<{ attname: string; type: string; attstorage: string }>`
+        select attname, format_type(atttypid, atttypmod) as type, attstorage from pg_attribute
+        where attrelid in ('suggestions'::regclass, 'runs'::regclass) and not attisdropped
+          and attname in ('device', 'suggestion', 'suggestion_list') order by attname`.execute(store.db)
       expect(storage.rows).toEqual([
-        { attname: 'device', attstorage: 'e' },
-        { attname: 'suggestion', attstorage: 'e' },
+        { attname: 'suggestion', type: 'json', attstorage: 'e' },
+        { attname: 'suggestion_list', type: 'json', attstorage: 'e' },
       ])
+      const options = await sql<{ reloptions: string[] }>`
+        select reloptions from pg_class where oid = 'suggestions'::regclass`.execute(store.db)
+      expect(options.rows[0]?.reloptions).toEqual(['toast_tuple_target=8160'])
       // count(*) is a bigint: a string from node-postgres on both backends.
       const count = await sql<{ n: unknown }>`select count(*) as n from runs`.execute(store.db)
       expect(count.rows[0]?.n).toBe('0')

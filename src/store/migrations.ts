@@ -221,14 +221,36 @@ export const MIGRATIONS: readonly Migration[] = [
       )
     },
   },
+  {
+    version: 5,
+    name: 'suggestions kept as JSON text, without the unread device column, inline when they fit a page',
+    async up(tx) {
+      // Every run rewrites all of a tenant's suggestions, so what a row costs to write is what recording a run
+      // costs. `device` was never read: the suggestion holds the device. The suggestion and the run's suggestion
+      // list are only ever read whole and parsed in JavaScript, never queried inside, so `json` (text, validated)
+      // replaces `jsonb` and its conversion to binary and back. Changing a type resets the column's storage to the
+      // type's default (compressed), hence EXTERNAL again. toast_tuple_target 8160, the largest PostgreSQL takes,
+      // keeps a suggestion in its row when the row fits a page instead of moving it to the TOAST table past 2 KiB:
+      // one write instead of a row, chunks and their index entries.
+      await sql`
+        alter table suggestions drop column device;
+        alter table suggestions alter column suggestion type json using suggestion::json;
+        alter table suggestions alter column suggestion set storage external;
+        alter table suggestions set (toast_tuple_target = 8160);
+        alter table runs alter column suggestion_list type json using suggestion_list::json;
+        alter table runs alter column suggestion_list set storage external;
+      `.execute(tx)
+    },
+  },
 ]
 
 /**
  * Applies every migration not yet recorded, in order, in one transaction (DDL is transactional in PostgreSQL,
  * so a failure leaves the schema as it was). Running it again is a no-op.
+ * @param upTo the last version to apply (tests build a store as an older release left it); default all.
  * @returns the versions applied by this call.
  */
-export async function migrate(db: Kysely<Database>): Promise<number[]> {
+export async function migrate(db: Kysely<Database>, upTo = Number.POSITIVE_INFINITY): Promise<number[]> {
   return db.transaction().execute(async (tx) => {
     await sql`select pg_advisory_xact_lock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(tx)
     await sql`
@@ -243,7 +265,7 @@ export async function migrate(db: Kysely<Database>): Promise<number[]> {
     )
     const applied: number[] = []
     for (const m of MIGRATIONS) {
-      if (done.has(m.version)) continue
+      if (done.has(m.version) || m.version > upTo) continue
       await m.up(tx)
       await tx
         .insertInto('offboard_migrations')

@@ -9,7 +9,10 @@ type NullableTimestamp = ColumnType<Date | null, Date | null | undefined, Date |
  * parsed. Reads are `unknown` on purpose: every value is validated with zod where it leaves the store.
  */
 type Jsonb = ColumnType<unknown, string, string>
+/** `json`: the same to read and write; PostgreSQL keeps the text as given (validated) instead of converting it. */
+type Json = ColumnType<unknown, string, string>
 type NullableJsonb = ColumnType<unknown, string | null | undefined, string | null>
+type NullableJson = NullableJsonb
 type TextArray = ColumnType<string[], string[], string[]>
 
 export interface MigrationsTable {
@@ -70,8 +73,11 @@ export interface RunsTable {
   suggestion_count: ColumnType<number | null, number | null | undefined, number | null>
   skipped_count: ColumnType<number | null, number | null | undefined, number | null>
   undetermined_count: ColumnType<number | null, number | null | undefined, number | null>
-  /** `[id, category, name, key]` per suggestion (migration 3); kept for the latest two completed runs only. */
-  suggestion_list: NullableJsonb
+  /**
+   * `[id, category, name, key]` per suggestion (migration 3; `json` since 5); kept for the latest two completed runs
+   * only.
+   */
+  suggestion_list: NullableJson
 }
 
 export interface SuggestionsTable {
@@ -85,8 +91,8 @@ export interface SuggestionsTable {
   severity: string
   platform: string
   display_name: string | null
-  device: Jsonb
-  suggestion: Jsonb
+  /** The report's suggestion, device included (`json` since migration 5: only ever read whole). */
+  suggestion: Json
   /** `source:id` of every record of the device, for matching tasks by stable ids (`&&`, GIN-indexed). */
   device_keys: TextArray
   status: string

@@ -4,10 +4,17 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { PGlite } from '@electric-sql/pglite'
+import { createPgConfig } from '@electric-sql/pglite/node-postgres'
+import { sql } from 'kysely'
+import pg from 'pg'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { completeRun, deviceKeys, startRun } from '../agent/runs.js'
+import { listSuggestions } from '../agent/suggestions.js'
+import { fakeReport } from '../agent/test-fixtures.js'
 import { acquireDataDirLock, LOCK_FILE, StoreLockedError } from './lock.js'
-import { migrate } from './migrations.js'
-import { openStore, redactUrl } from './store.js'
+import { ensureSchema, migrate } from './migrations.js'
+import { openStore, redactUrl, type Store, storeOnPGlite, storeOnPool } from './store.js'
 import { ENV_TEST_DATABASE_URL } from './test-backends.js'
 
 const root = join(import.meta.dirname, '../..')
@@ -165,4 +172,89 @@ describe('PostgreSQL by URL', () => {
       await store.close()
     }
   })
+})
+
+describe.each([
+  { name: 'pglite', url: undefined },
+  ...(process.env[ENV_TEST_DATABASE_URL]
+    ? [{ name: 'postgres', url: process.env[ENV_TEST_DATABASE_URL] }]
+    : []),
+])('a store left by version 4, on $name', ({ url }) => {
+  const TENANT = '11111111-2222-3333-4444-555555555555'
+  const T0 = new Date('2026-01-01T00:00:00.000Z')
+
+  /** A node-postgres pool on a fresh database (PGlite) or schema (PostgreSQL), and how to open the current store on it. */
+  async function oldDatabase(): Promise<{ pool: pg.Pool; reopen(): Promise<Store>; drop(): Promise<void> }> {
+    if (url) {
+      const schema = `t_v4_${process.pid}`
+      const pool = new pg.Pool({ connectionString: url, max: 1, options: `-c search_path=${schema}` })
+      await ensureSchema(storeOnPool(pool, {}).db, schema)
+      return {
+        pool,
+        reopen: () => openStore({ url, schema, clock: () => T0 }),
+        drop: async () => {
+          const admin = new pg.Pool({ connectionString: url, max: 1 })
+          await admin.query(`drop schema if exists ${schema} cascade`)
+          await admin.end()
+        },
+      }
+    }
+    const pglite = await PGlite.create()
+    return {
+      pool: new pg.Pool({ ...createPgConfig(pglite), max: 1, idleTimeoutMillis: 0 }),
+      reopen: () => storeOnPGlite(pglite, { clock: () => T0 }),
+      drop: async () => {},
+    }
+  }
+
+  it('migrates to version 5: the suggestions read back the same, and the next run keeps their state', async () => {
+    const db = await oldDatabase()
+    const old = storeOnPool(db.pool, {})
+    let store: Store | undefined
+    try {
+      expect(await migrate(old.db, 4)).toEqual([1, 2, 3, 4])
+      const report = fakeReport(TENANT, [1, { device: 2, platform: 'macOS' }])
+      const firstSeen = new Date('2025-12-01T00:00:00.000Z')
+      await sql`insert into tenants (id, created_at) values (${TENANT}, ${T0})`.execute(old.db)
+      await sql`
+        insert into runs (id, tenant_id, trigger, status, actor, started_at, finished_at, pid, host)
+        values ('run-v4', ${TENANT}, 'manual', 'completed', 'alice', ${T0}, ${T0}, 1, 'host')`.execute(old.db)
+      for (const [position, s] of report.suggestions.entries()) {
+        // Version 4's columns, device included, as its completeRun wrote them.
+        await sql`
+          insert into suggestions (tenant_id, id, run_id, position, category, severity, platform, display_name, device,
+            suggestion, device_keys, status, assignee, task_id, first_seen_at)
+          values (${TENANT}, ${s.id}, 'run-v4', ${position}, ${s.category}, ${s.severity}, ${s.device.platform},
+            ${s.device.displayName}, ${JSON.stringify(s.device)}, ${JSON.stringify(s)}, ${deviceKeys(s.device)},
+            ${position === 0 ? 'inProgress' : 'notStarted'}, ${position === 0 ? 'bob' : null}, null, ${firstSeen})`.execute(
+          old.db,
+        )
+      }
+      await old.close()
+
+      store = await db.reopen()
+      const versions = await store.db.selectFrom('offboard_migrations').select('version').execute()
+      expect(versions.map((r) => r.version)).toEqual([1, 2, 3, 4, 5])
+      const stored = await listSuggestions(store, 'alice', TENANT)
+      expect(stored.map((s) => s.suggestion)).toEqual(report.suggestions)
+      expect(stored.map((s) => [s.status, s.assignee, s.firstSeenAt])).toEqual([
+        ['inProgress', 'bob', firstSeen],
+        ['notStarted', null, firstSeen],
+      ])
+
+      // A run on the migrated store: device 1 stays with its state, device 2 goes, device 3 is new.
+      const next = fakeReport(TENANT, [1, 3])
+      const run = await startRun(store, { tenantId: TENANT, trigger: 'manual', actor: 'alice' })
+      await completeRun(store, run.id, next, { keepSuggestionState: true })
+      const after = await listSuggestions(store, 'alice', TENANT)
+      expect(after.map((s) => s.suggestion)).toEqual(next.suggestions)
+      expect(after.map((s) => [s.status, s.assignee, s.firstSeenAt, s.runId])).toEqual([
+        ['inProgress', 'bob', firstSeen, run.id],
+        ['notStarted', null, T0, run.id],
+      ])
+    } finally {
+      await store?.close()
+      await db.drop()
+    }
+  }, 60_000)
 })

@@ -39,6 +39,11 @@ export interface Store {
   readonly location: string
   readonly clock: Clock
   readonly runtime: Runtime
+  /**
+   * PGlite only: `COPY table (columns) FROM` the given bytes (COPY's text format, UTF-8) on PGlite's one session, so
+   * inside the transaction open on it, if any. Use `insertRows` (bulk-insert.ts), which encodes the rows.
+   */
+  readonly copyIn?: (table: string, columns: readonly string[], data: readonly Uint8Array[]) => Promise<void>
   close(): Promise<void>
 }
 
@@ -131,6 +136,15 @@ export async function storeOnPGlite(pglite: PGlite, opts: PGliteStoreOptions = {
     location: opts.location ?? pglite.dataDir ?? 'memory://',
     clock: opts.clock ?? systemClock,
     runtime: runtimeOf(opts.runtime),
+    async copyIn(table, columns, data) {
+      // Straight to PGlite rather than through the pool: node-postgres cannot send COPY data, PGlite reads it from
+      // the blob. The pool's one connection is this same session, so a transaction Kysely holds open there holds
+      // the COPY too (and Kysely's client is busy awaiting us, so nothing else is sent in between).
+      const list = columns.map(quoteIdent).join(', ')
+      await pglite.exec(`copy ${quoteIdent(table)} (${list}) from '/dev/blob'`, {
+        blob: new Blob([...data]),
+      })
+    },
     async close() {
       await db.destroy()
       if (opts.ownsPGlite !== false) await pglite.close()
@@ -186,6 +200,10 @@ function runtimeOf(partial: Partial<Runtime> | undefined): Runtime {
     host: partial?.host ?? hostname(),
     isAlive: partial?.isAlive ?? isProcessAlive,
   }
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
 }
 
 function checkSchemaName(schema: string): string {

@@ -1,0 +1,66 @@
+/** @module insertRows on every backend: what COPY's text format must escape comes back exactly as given. */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { insertRows } from './bulk-insert.js'
+import { testBackends } from './test-backends.js'
+
+const T0 = new Date('2026-01-01T00:00:00.123Z')
+/** Every character COPY's text format or an array literal treats specially, and some that need UTF-8. */
+const AWKWARD =
+  'tab\there, new\nline, cr\rreturn, back\\slash \\N, "quotes", {braces}, commas, NULL, émoji 🧹 — ›'
+
+describe.each(testBackends())('insertRows on $name', (backend) => {
+  beforeAll(() => backend.setup(), 60_000)
+  afterEach(() => backend.cleanup())
+  afterAll(() => backend.teardown())
+
+  it('stores text, JSON, arrays, numbers, nulls and instants exactly as given', async () => {
+    const store = await backend.create()
+    await store.db.insertInto('tenants').values({ id: 't', created_at: T0 }).execute()
+    await store.db
+      .insertInto('runs')
+      .values({
+        id: 'r',
+        tenant_id: 't',
+        trigger: 'manual',
+        status: 'running',
+        actor: 'a',
+        started_at: T0,
+        pid: 1,
+        host: 'h',
+      })
+      .execute()
+    const document = { text: AWKWARD, nested: { list: [AWKWARD, null, 1.5] } }
+    const rows = [0, 1, 2].map((position) => ({
+      tenant_id: 't',
+      id: `s${position}`,
+      run_id: 'r',
+      position,
+      category: 'stale',
+      severity: 'medium',
+      platform: 'windows',
+      display_name: position === 1 ? null : AWKWARD,
+      suggestion: JSON.stringify(document),
+      device_keys: position === 2 ? [] : [AWKWARD, 'NULL', '', 'entra:x'],
+      status: 'notStarted',
+      assignee: null,
+      task_id: position === 0 ? 7 : null,
+      first_seen_at: T0,
+    }))
+    await store.db.transaction().execute((tx) => insertRows(store, tx, 'suggestions', rows))
+    const back = await store.db.selectFrom('suggestions').selectAll().orderBy('position').execute()
+    expect(back).toEqual(rows.map((r) => ({ ...r, suggestion: document })))
+  })
+
+  it('inserts nothing for no rows, and fails the transaction on a bad row', async () => {
+    const store = await backend.create()
+    await store.db.transaction().execute((tx) => insertRows(store, tx, 'tenants', []))
+    const bad = [
+      { id: 'a', created_at: T0 },
+      { id: 'a', created_at: T0 },
+    ]
+    await expect(
+      store.db.transaction().execute((tx) => insertRows(store, tx, 'tenants', bad)),
+    ).rejects.toThrow(/duplicate key value violates unique constraint/)
+    expect(await store.db.selectFrom('tenants').selectAll().execute()).toEqual([])
+  })
+})

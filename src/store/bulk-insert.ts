@@ -1,0 +1,126 @@
+/** @module Inserting many rows at once: COPY on PGlite, batched multi-row INSERTs on PostgreSQL. */
+import type { Insertable, Transaction } from 'kysely'
+import type { Database } from './schema.js'
+import type { Store } from './store.js'
+
+/** Rows per INSERT on PostgreSQL: ~15 parameters each stays far below its 65,535-parameter limit. */
+const INSERT_BATCH = 500
+/** COPY data is written into buffers of this size: large enough to make few, small enough to never copy much. */
+const COPY_CHUNK_BYTES = 1 << 20
+
+/** What a column value may be in a row given to {@link insertRows}; a JSON column takes its text. */
+export type CopyValue = string | number | boolean | Date | readonly string[] | null | undefined
+
+/**
+ * Inserts `rows` into `table` within the transaction `tx` opened on `store`. Every row must have the same keys; the
+ * first row's name the columns. Rows are taken one at a time, so a generator can build them lazily.
+ *
+ * On PGlite this is one `COPY … FROM '/dev/blob'`. Measured with a 100k-device report (20,487 suggestions of
+ * ~3 KiB JSON) on PGlite 0.5: batched INSERTs spent as long turning 300,000 parameters into protocol messages,
+ * and PGlite parsing them back, as the database spent storing the rows. On PostgreSQL, batched INSERTs: they are
+ * what node-postgres can send (COPY FROM STDIN needs a stream it lacks), and a server is not the bottleneck there.
+ */
+export async function insertRows<T extends keyof Database & string>(
+  store: Store,
+  tx: Transaction<Database>,
+  table: T,
+  rows: Iterable<Insertable<Database[T]>>,
+): Promise<void> {
+  if (store.copyIn) {
+    const encoder = new CopyEncoder()
+    for (const row of rows) encoder.add(row as Record<string, CopyValue>)
+    if (encoder.columns) await store.copyIn(table, encoder.columns, encoder.finish())
+    return
+  }
+  let batch: Insertable<Database[T]>[] = []
+  const flush = async () => {
+    // Kysely cannot relate a generic table name to its row type; the rows were checked against it by the caller.
+    if (batch.length)
+      await tx
+        .insertInto(table)
+        .values(batch as never)
+        .execute()
+    batch = []
+  }
+  for (const row of rows) {
+    batch.push(row)
+    if (batch.length === INSERT_BATCH) await flush()
+  }
+  await flush()
+}
+
+/**
+ * Rows in COPY's text format (tab-separated fields, `\N` for null, one row per line), UTF-8 encoded into buffers
+ * as they come. Written straight to buffers rather than joined into one string: at 60 MiB of JSON, the string copies
+ * and the garbage collection they caused cost as much as the encoding.
+ */
+export class CopyEncoder {
+  /** The columns, in order: the first row's keys. */
+  columns: readonly string[] | undefined
+  private readonly chunks: Buffer[] = []
+  private chunk = Buffer.allocUnsafe(COPY_CHUNK_BYTES)
+  private used = 0
+
+  add(row: Record<string, CopyValue>): void {
+    const columns = (this.columns ??= Object.keys(row))
+    let line = ''
+    for (let i = 0; i < columns.length; i++) {
+      const column = columns[i]!
+      if (!(column in row))
+        throw new TypeError(`COPY row lacks the column ${column}: every row needs the first row's keys.`)
+      if (i > 0) line += '\t'
+      line += copyField(row[column], column)
+    }
+    this.write(`${line}\n`)
+  }
+
+  finish(): Buffer[] {
+    this.chunks.push(this.chunk.subarray(0, this.used))
+    this.chunk = Buffer.alloc(0)
+    this.used = 0
+    return this.chunks
+  }
+
+  private write(text: string): void {
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8: with that room, `write` never truncates.
+    const room = text.length * 3
+    if (this.chunk.length - this.used < room) {
+      this.chunks.push(this.chunk.subarray(0, this.used))
+      this.chunk = Buffer.allocUnsafe(Math.max(COPY_CHUNK_BYTES, room))
+      this.used = 0
+    }
+    this.used += this.chunk.write(text, this.used)
+  }
+}
+
+function copyField(value: CopyValue, column: string): string {
+  if (value === null || value === undefined) return '\\N'
+  if (typeof value === 'string') return escapeCopy(value)
+  if (typeof value === 'boolean') return value ? 't' : 'f'
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new TypeError(`column ${column}: cannot store the number ${value}.`)
+    return String(value)
+  }
+  // ISO 8601 with its Z: read as the same instant whatever the session's time zone.
+  if (value instanceof Date) return value.toISOString()
+  return escapeCopy(arrayLiteral(value))
+}
+
+/**
+ * In COPY's text format a backslash starts an escape, and tab and newline end a field or a row. `includes` and
+ * `replaceAll` per character: measured 4× faster than one regular expression over 60 MiB of JSON, which holds
+ * backslashes (before quotes) but never a raw tab or newline.
+ */
+function escapeCopy(text: string): string {
+  let out = text
+  if (out.includes('\\')) out = out.replaceAll('\\', '\\\\')
+  if (out.includes('\t')) out = out.replaceAll('\t', '\\t')
+  if (out.includes('\n')) out = out.replaceAll('\n', '\\n')
+  if (out.includes('\r')) out = out.replaceAll('\r', '\\r')
+  return out
+}
+
+/** A text[] literal with every element quoted, so commas, braces, spaces and `NULL` stay data. */
+function arrayLiteral(items: readonly string[]): string {
+  return `{${items.map((item) => `"${item.replace(/["\\]/g, '\\$&')}"`).join(',')}}`
+}
