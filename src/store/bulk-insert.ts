@@ -1,5 +1,6 @@
 /** @module Inserting many rows at once: COPY on PGlite, batched multi-row INSERTs on PostgreSQL. */
 import type { Insertable, Transaction } from 'kysely'
+import { OffboardError } from '../lib/errors.js'
 import type { Database } from './schema.js'
 import type { Store } from './store.js'
 
@@ -29,7 +30,13 @@ export async function insertRows<T extends keyof Database & string>(
   if (store.copyIn) {
     const encoder = new CopyEncoder()
     for (const row of rows) encoder.add(row as Record<string, CopyValue>)
-    if (encoder.columns) await store.copyIn(table, encoder.columns, encoder.finish())
+    if (!encoder.columns) return
+    const stored = await store.copyIn(table, encoder.columns, encoder.finish())
+    if (stored !== encoder.rows)
+      throw new OffboardError(
+        `COPY into ${table} stored ${stored} of ${encoder.rows} rows; the transaction is rolled back.`,
+        'This PGlite version reads COPY data differently: report it with the PGlite version in use.',
+      )
     return
   }
   let batch: Insertable<Database[T]>[] = []
@@ -57,6 +64,7 @@ export async function insertRows<T extends keyof Database & string>(
 export class CopyEncoder {
   /** The columns, in order: the first row's keys. */
   columns: readonly string[] | undefined
+  rows = 0
   private readonly chunks: Buffer[] = []
   private chunk = Buffer.allocUnsafe(COPY_CHUNK_BYTES)
   private used = 0
@@ -72,13 +80,22 @@ export class CopyEncoder {
       line += copyField(row[column], column)
     }
     this.write(`${line}\n`)
+    this.rows++
   }
 
-  finish(): Buffer[] {
+  /** All the rows' bytes in one exactly-sized buffer (PGlite reads a blob's whole ArrayBuffer). */
+  finish(): Uint8Array<ArrayBuffer> {
     this.chunks.push(this.chunk.subarray(0, this.used))
+    const all = new Uint8Array(this.chunks.reduce((n, c) => n + c.length, 0))
+    let at = 0
+    for (const c of this.chunks) {
+      all.set(c, at)
+      at += c.length
+    }
+    this.chunks.length = 0
     this.chunk = Buffer.alloc(0)
     this.used = 0
-    return this.chunks
+    return all
   }
 
   private write(text: string): void {

@@ -42,8 +42,13 @@ export interface Store {
   /**
    * PGlite only: `COPY table (columns) FROM` the given bytes (COPY's text format, UTF-8) on PGlite's one session, so
    * inside the transaction open on it, if any. Use `insertRows` (bulk-insert.ts), which encodes the rows.
+   * @returns the number of rows COPY stored.
    */
-  readonly copyIn?: (table: string, columns: readonly string[], data: readonly Uint8Array[]) => Promise<void>
+  readonly copyIn?: (
+    table: string,
+    columns: readonly string[],
+    data: Uint8Array<ArrayBuffer>,
+  ) => Promise<number>
   close(): Promise<void>
 }
 
@@ -141,9 +146,10 @@ export async function storeOnPGlite(pglite: PGlite, opts: PGliteStoreOptions = {
       // the blob. The pool's one connection is this same session, so a transaction Kysely holds open there holds
       // the COPY too (and Kysely's client is busy awaiting us, so nothing else is sent in between).
       const list = columns.map(quoteIdent).join(', ')
-      await pglite.exec(`copy ${quoteIdent(table)} (${list}) from '/dev/blob'`, {
-        blob: new Blob([...data]),
+      const [result] = await pglite.exec(`copy ${quoteIdent(table)} (${list}) from '/dev/blob'`, {
+        blob: new BytesBlob(data),
       })
+      return result?.affectedRows ?? 0
     },
     async close() {
       await db.destroy()
@@ -199,6 +205,31 @@ function runtimeOf(partial: Partial<Runtime> | undefined): Runtime {
     pid: partial?.pid ?? process.pid,
     host: partial?.host ?? hostname(),
     isAlive: partial?.isAlive ?? isProcessAlive,
+  }
+}
+
+/**
+ * A Blob over bytes already in memory. PGlite reads `/dev/blob` with `blob.arrayBuffer()`, and a `new Blob([bytes])`
+ * would copy them into the Blob and out again: 150 ms for a 100k-device report's 64 MiB, measured. `insertRows`
+ * checks the row count COPY reports, so a PGlite that read a blob some other way would fail loudly, not store nothing.
+ */
+class BytesBlob extends Blob {
+  readonly #bytes: Uint8Array<ArrayBuffer>
+
+  constructor(bytes: Uint8Array<ArrayBuffer>) {
+    // Empty as a Blob: only arrayBuffer() is meant to be called, by PGlite.
+    super([])
+    this.#bytes = bytes
+  }
+
+  override arrayBuffer(): Promise<ArrayBuffer> {
+    const { buffer, byteOffset, byteLength } = this.#bytes
+    // PGlite reads the whole ArrayBuffer: hand over exactly these bytes.
+    return Promise.resolve(
+      byteOffset === 0 && byteLength === buffer.byteLength
+        ? buffer
+        : buffer.slice(byteOffset, byteOffset + byteLength),
+    )
   }
 }
 
