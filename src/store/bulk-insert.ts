@@ -70,7 +70,8 @@ export class CopyEncoder {
   private used = 0
 
   add(row: Record<string, CopyValue>): void {
-    const columns = (this.columns ??= Object.keys(row))
+    this.columns ??= Object.keys(row)
+    const columns = this.columns
     let line = ''
     for (let i = 0; i < columns.length; i++) {
       const column = columns[i]!
