@@ -49,6 +49,13 @@ describe.each(testBackends())('insertRows on $name', (backend) => {
     await store.db.transaction().execute((tx) => insertRows(store, tx, 'suggestions', rows))
     const back = await store.db.selectFrom('suggestions').selectAll().orderBy('position').execute()
     expect(back).toEqual(rows.map((r) => ({ ...r, suggestion: document })))
+
+    // In batches smaller than a row: every row is its own COPY, and none is cut or lost.
+    await store.db.deleteFrom('suggestions').execute()
+    await store.db
+      .transaction()
+      .execute((tx) => insertRows(store, tx, 'suggestions', rows, { copyBatchBytes: 64 }))
+    expect(await store.db.selectFrom('suggestions').selectAll().orderBy('position').execute()).toEqual(back)
   })
 
   it('inserts nothing for no rows, and fails the transaction on a bad row', async () => {

@@ -1,12 +1,16 @@
 /** @module Inserting many rows at once: COPY on PGlite, batched multi-row INSERTs on PostgreSQL. */
 import type { Insertable, Transaction } from 'kysely'
+import { OffboardError } from '../lib/errors.js'
 import type { Database } from './schema.js'
 import type { Store } from './store.js'
 
 /** Rows per INSERT on PostgreSQL: ~15 parameters each stays far below its 65,535-parameter limit. */
 const INSERT_BATCH = 500
-/** COPY data is written into buffers of this size: large enough to make few, small enough to never copy much. */
-const COPY_CHUNK_BYTES = 1 << 20
+/**
+ * COPY data goes to PGlite in statements of about this many bytes. One statement for everything held the whole
+ * encoded set in memory twice (600 MB at a million devices); batches of 16 MiB cost no more CPU at 100k devices.
+ */
+const COPY_BATCH_BYTES = 16 << 20
 
 /** What a column value may be in a row given to {@link insertRows}; a JSON column takes its text. */
 export type CopyValue = string | number | boolean | Date | readonly string[] | null | undefined
@@ -15,21 +19,40 @@ export type CopyValue = string | number | boolean | Date | readonly string[] | n
  * Inserts `rows` into `table` within the transaction `tx` opened on `store`. Every row must have the same keys; the
  * first row's name the columns. Rows are taken one at a time, so a generator can build them lazily.
  *
- * On PGlite this is one `COPY … FROM '/dev/blob'`. Measured with a 100k-device report (20,487 suggestions of
- * ~3 KiB JSON) on PGlite 0.5: batched INSERTs spent as long turning 300,000 parameters into protocol messages,
- * and PGlite parsing them back, as the database spent storing the rows. On PostgreSQL, batched INSERTs: they are
- * what node-postgres can send (COPY FROM STDIN needs a stream it lacks), and a server is not the bottleneck there.
+ * On PGlite this is `COPY … FROM '/dev/blob'`, in batches of {@link COPY_BATCH_BYTES}. Measured with a
+ * 100k-device report (20,487 suggestions of ~3 KiB JSON) on PGlite 0.5: batched INSERTs spent as long turning
+ * 300,000 parameters into protocol messages, and PGlite parsing them back, as the database spent storing the rows.
+ * On PostgreSQL, batched INSERTs: they are what node-postgres can send (COPY FROM STDIN needs a stream it lacks),
+ * and a server is not the bottleneck there.
  */
 export async function insertRows<T extends keyof Database & string>(
   store: Store,
   tx: Transaction<Database>,
   table: T,
   rows: Iterable<Insertable<Database[T]>>,
+  opts: { copyBatchBytes?: number } = {},
 ): Promise<void> {
-  if (store.copyIn) {
-    const encoder = new CopyEncoder()
-    for (const row of rows) encoder.add(row as Record<string, CopyValue>)
-    if (encoder.columns) await store.copyIn(table, encoder.columns, encoder.finish())
+  const { copyIn } = store
+  if (copyIn) {
+    const encoder = new CopyEncoder(opts.copyBatchBytes ?? COPY_BATCH_BYTES)
+    let stored = 0
+    let sent = 0
+    const send = async () => {
+      sent += encoder.rows
+      stored += await copyIn(table, encoder.columns!, encoder.take())
+    }
+    for (const row of rows) {
+      // Kysely's row types are objects of column values; CopyValue lists the kinds this store's tables use.
+      const line = encoder.line(row as Record<string, CopyValue>)
+      if (!encoder.fits(line)) await send()
+      encoder.push(line)
+    }
+    if (encoder.rows > 0) await send()
+    if (stored !== sent)
+      throw new OffboardError(
+        `COPY into ${table} stored ${stored} of ${sent} rows; the transaction is rolled back.`,
+        'This PGlite version reads COPY data differently: report it with the PGlite version in use.',
+      )
     return
   }
   let batch: Insertable<Database[T]>[] = []
@@ -50,19 +73,26 @@ export async function insertRows<T extends keyof Database & string>(
 }
 
 /**
- * Rows in COPY's text format (tab-separated fields, `\N` for null, one row per line), UTF-8 encoded into buffers
- * as they come. Written straight to buffers rather than joined into one string: at 60 MiB of JSON, the string copies
+ * Rows in COPY's text format (tab-separated fields, `\N` for null, one row per line), UTF-8 encoded into one reused
+ * buffer. Written straight to a buffer rather than joined into one string: at 60 MiB of JSON, the string copies
  * and the garbage collection they caused cost as much as the encoding.
  */
 export class CopyEncoder {
   /** The columns, in order: the first row's keys. */
   columns: readonly string[] | undefined
-  private readonly chunks: Buffer[] = []
-  private chunk = Buffer.allocUnsafe(COPY_CHUNK_BYTES)
+  /** Rows in the buffer, not yet taken. */
+  rows = 0
+  private buffer: Buffer
   private used = 0
 
-  add(row: Record<string, CopyValue>): void {
-    const columns = (this.columns ??= Object.keys(row))
+  constructor(bytes: number) {
+    this.buffer = Buffer.allocUnsafe(bytes)
+  }
+
+  /** A row as one line of COPY text, newline included. */
+  line(row: Record<string, CopyValue>): string {
+    this.columns ??= Object.keys(row)
+    const columns = this.columns
     let line = ''
     for (let i = 0; i < columns.length; i++) {
       const column = columns[i]!
@@ -71,26 +101,37 @@ export class CopyEncoder {
       if (i > 0) line += '\t'
       line += copyField(row[column], column)
     }
-    this.write(`${line}\n`)
+    return `${line}\n`
   }
 
-  finish(): Buffer[] {
-    this.chunks.push(this.chunk.subarray(0, this.used))
-    this.chunk = Buffer.alloc(0)
-    this.used = 0
-    return this.chunks
+  /** Whether `line` surely fits in what is left of the buffer (always, when the buffer is empty). */
+  fits(line: string): boolean {
+    return this.rows === 0 || this.used + maxBytes(line) <= this.buffer.length
   }
 
-  private write(text: string): void {
-    // A UTF-16 code unit takes at most 3 bytes in UTF-8: with that room, `write` never truncates.
-    const room = text.length * 3
-    if (this.chunk.length - this.used < room) {
-      this.chunks.push(this.chunk.subarray(0, this.used))
-      this.chunk = Buffer.allocUnsafe(Math.max(COPY_CHUNK_BYTES, room))
-      this.used = 0
+  push(line: string): void {
+    if (this.used + maxBytes(line) > this.buffer.length) {
+      // A line longer than the whole buffer, alone in it: grow the buffer for it.
+      const bigger = Buffer.allocUnsafe(this.used + maxBytes(line))
+      this.buffer.copy(bigger, 0, 0, this.used)
+      this.buffer = bigger
     }
-    this.used += this.chunk.write(text, this.used)
+    this.used += this.buffer.write(line, this.used)
+    this.rows++
   }
+
+  /** The rows so far, in an exactly-sized copy (PGlite reads a blob's whole ArrayBuffer); the buffer is reused. */
+  take(): Uint8Array<ArrayBuffer> {
+    const bytes = new Uint8Array(this.buffer.subarray(0, this.used))
+    this.used = 0
+    this.rows = 0
+    return bytes
+  }
+}
+
+/** A UTF-16 code unit takes at most 3 bytes in UTF-8: with that room, `Buffer.write` never truncates. */
+function maxBytes(text: string): number {
+  return text.length * 3
 }
 
 function copyField(value: CopyValue, column: string): string {

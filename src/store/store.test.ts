@@ -49,6 +49,8 @@ describe('the PGlite data folder', () => {
     const store = await openStore({ dataDir, env: {} })
     try {
       expect(store.kind).toBe('pglite')
+      const buffers = await sql<{ shared_buffers: string }>`show shared_buffers`.execute(store.db)
+      expect(buffers.rows).toEqual([{ shared_buffers: '64MB' }])
       expect(existsSync(join(dataDir, 'pgdata'))).toBe(true)
       expect(JSON.parse(readFileSync(join(dataDir, LOCK_FILE), 'utf8'))).toMatchObject({ pid: process.pid })
       await store.db.insertInto('tenants').values({ id: 'contoso', created_at: new Date() }).execute()
