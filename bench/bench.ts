@@ -155,10 +155,13 @@ export interface RunningSimulator {
 }
 
 /** `offboard simulate --https --snapshot DIR` in its own process, so its memory is not the pipeline's. */
-export async function startSimulator(snapshotDir: string): Promise<RunningSimulator> {
+export async function startSimulator(
+  snapshotDir: string,
+  extraArgs: string[] = [],
+): Promise<RunningSimulator> {
   const child: ChildProcess = spawn(
     process.execPath,
-    [BIN, 'simulate', '--https', '--snapshot', snapshotDir],
+    [BIN, 'simulate', '--https', '--snapshot', snapshotDir, ...extraArgs],
     {
       cwd: ROOT,
       env: baseEnv({}),

@@ -4,6 +4,7 @@
  * session; with several builds (`--dist`) it compares them, and checks that they all read exactly the same.
  *
  *   npm run build && node --import tsx bench/read-phase.ts --devices 100000 --repeat 5 [--dist dist --dist ../old/dist]
+ *     [--latency MS]   the simulator delays every data response (a real service's latency, which read-ahead hides)
  *
  * Each round gets a fresh simulator: the Defender API allows 100 calls a minute, and a quick succession of rounds
  * would otherwise be throttled, which measures the wait, not the read.
@@ -30,6 +31,7 @@ function parseArgs(argv: string[]) {
     devices: Number(value('--devices') ?? 100_000),
     repeat: Number(value('--repeat') ?? 5),
     dists: dists.length ? dists : ['dist'],
+    latencyMs: Number(value('--latency') ?? 0),
   }
 }
 
@@ -41,7 +43,7 @@ const samples = new Map<string, Sample[]>([
   ...opts.dists.map((d) => [d, []] as [string, Sample[]]),
 ])
 for (let round = 1; round <= opts.repeat; round++) {
-  const sim = await startSimulator(snapshot)
+  const sim = await startSimulator(snapshot, opts.latencyMs ? ['--latency', String(opts.latencyMs)] : [])
   try {
     const env = baseEnv({ ...sim.env, BENCH_FLOOR: JSON.stringify(floorInput(sim.env)) })
     const floor = JSON.parse(ok('the floor', await run([join(BENCH, 'floor.mjs')], env)).stdout) as Sample
@@ -67,7 +69,7 @@ for (let round = 1; round <= opts.repeat; round++) {
 const digests = new Set(opts.dists.flatMap((d) => samples.get(d)!.map((s) => s.digest)))
 const floorMs = median(samples.get('floor')!.map((s) => s.ms))
 process.stdout.write(
-  `read phase at ${opts.devices.toLocaleString('en-US')} devices, medians of ${opts.repeat}:\n`,
+  `read phase at ${opts.devices.toLocaleString('en-US')} devices${opts.latencyMs ? `, ${opts.latencyMs} ms latency per response` : ''}, medians of ${opts.repeat}:\n`,
 )
 for (const [name, list] of samples) {
   const ms = median(list.map((s) => s.ms))
