@@ -91,7 +91,7 @@ export interface BenchResult {
   failures: { what: string; message: string }[]
 }
 
-interface Spawned {
+export interface Spawned {
   code: number | null
   wallMs: number
   stdout: string
@@ -99,7 +99,7 @@ interface Spawned {
 }
 
 /** Runs a process to its end; wall time from spawn to exit. */
-async function run(args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<Spawned> {
+export async function run(args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<Spawned> {
   const started = performance.now()
   const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
   const out: Buffer[] = []
@@ -111,7 +111,7 @@ async function run(args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<
   return { code, wallMs, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }
 }
 
-function ok(what: string, r: Spawned): Spawned {
+export function ok(what: string, r: Spawned): Spawned {
   if (r.code !== 0) {
     const lines = r.stderr.split('\n')
     const error = lines.find((l) => /error/i.test(l)) ?? lines[0]
@@ -121,7 +121,7 @@ function ok(what: string, r: Spawned): Spawned {
 }
 
 /** The environment of a benchmarked child: ours without any store or tenant settings that could leak in. */
-function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+export function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', DATABASE_URL: '' }
   for (const k of Object.keys(env)) if (k.startsWith('OFFBOARD_')) delete env[k]
   return { ...env, ...extra }
@@ -152,18 +152,29 @@ export async function demoSnapshot(
   return dir
 }
 
-interface RunningSimulator {
+export interface RunningSimulator {
   env: Record<string, string>
   stop(): Promise<void>
 }
 
 /** `offboard simulate --https --snapshot DIR` in its own process, so its memory is not the pipeline's. */
-async function startSimulator(snapshotDir: string): Promise<RunningSimulator> {
+export async function startSimulator(
+  snapshotDir: string,
+  extraArgs: string[] = [],
+): Promise<RunningSimulator> {
   const child: ChildProcess = spawn(
     process.execPath,
     // The simulator stands in for Microsoft's services and is not what is measured: at 1M devices it holds several
     // GiB of raw records, more than V8's default heap limit.
-    [`--max-old-space-size=${SIMULATOR_HEAP_MIB}`, BIN, 'simulate', '--https', '--snapshot', snapshotDir],
+    [
+      `--max-old-space-size=${SIMULATOR_HEAP_MIB}`,
+      BIN,
+      'simulate',
+      '--https',
+      '--snapshot',
+      snapshotDir,
+      ...extraArgs,
+    ],
     {
       cwd: ROOT,
       env: baseEnv({}),
@@ -195,7 +206,7 @@ async function startSimulator(snapshotDir: string): Promise<RunningSimulator> {
 }
 
 /** The lists `offboard run` reads, as full URLs: the floor fetches exactly these. */
-function floorInput(env: Record<string, string>) {
+export function floorInput(env: Record<string, string>) {
   const graph = env.OFFBOARD_GRAPH_URL!
   const defender = env.OFFBOARD_DEFENDER_URL!
   const lists = Object.values(SOURCES).map((def) => ({
@@ -233,7 +244,7 @@ async function reportedDevices(path: string): Promise<number> {
   }
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
   const mid = Math.floor(s.length / 2)
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
