@@ -19,6 +19,7 @@ import type {
   SourceName,
 } from '../domain/device.js'
 import type { TenantData } from '../snapshot/read-snapshot.js'
+import { KeySpace } from './key-space.js'
 import { UnionFind } from './union-find.js'
 
 /** What one record says about another: the key it points at. Rebuilt from the record when links are asked for. */
@@ -33,26 +34,6 @@ interface Reference {
 
 /** No key in this slot. */
 const NONE = -1
-
-/**
- * Dense integer ids for the join keys of one kind. At a million devices, numbers in typed arrays instead of
- * per-record key strings, reference objects and per-key arrays keep the heap (and so the garbage collector's work,
- * which grows with it) small: the previous string-keyed version spent most of its time there.
- */
-class KeySpace {
-  private readonly ids = new Map<string, number>()
-  id(value: string): number {
-    let id = this.ids.get(value)
-    if (id === undefined) {
-      id = this.ids.size
-      this.ids.set(value, id)
-    }
-    return id
-  }
-  get size(): number {
-    return this.ids.size
-  }
-}
 
 /**
  * Records grouped by key, in record order (a compressed adjacency list: `list[start[k]..start[k+1])` are the
@@ -93,6 +74,8 @@ interface Index {
   groupStart: Int32Array
   /** Scratch space for one group's members while its view is built (as long as the largest group). */
   scratch: Int32Array
+  /** Scratch: where each source's run of those members ends, in RUN_ORDER. */
+  runEnd: Int32Array
 }
 
 /**
@@ -140,17 +123,23 @@ export class Correlation {
  * built from it on demand (`Correlation`).
  */
 export function correlate(data: TenantData): Correlation {
-  const records: AnyRecord[] = []
-  for (const load of [data.intune, data.entra, data.autopilot, data.defender])
-    for (const r of load.records as AnyRecord[]) records.push(r)
+  // One copy at its final size: at a million devices, growing it by `push` left tens of megabytes of old copies
+  // in the old generation, enough to start a full collection of the whole tenant.
+  const records = (data.intune.records as AnyRecord[]).concat(
+    data.entra.records,
+    data.autopilot.records,
+    data.defender.records,
+  )
   const n = records.length
   // Records are concatenated by source: Intune, then Entra, then the rest.
   const intuneTo = data.intune.records.length
   const entraFrom = intuneTo
   const entraTo = entraFrom + data.entra.records.length
-  const dKeys = new KeySpace()
-  const iKeys = new KeySpace()
-  const sKeys = new KeySpace()
+  // Each Entra object owns one deviceId and each Intune record one id and (usually) one serial; the other records
+  // mostly point at those.
+  const dKeys = new KeySpace(data.entra.records.length)
+  const iKeys = new KeySpace(data.intune.records.length)
+  const sKeys = new KeySpace(data.intune.records.length)
   const dKey = new Int32Array(n).fill(NONE)
   const iKey = new Int32Array(n).fill(NONE)
   const sKey = new Int32Array(n).fill(NONE)
@@ -162,7 +151,7 @@ export function correlate(data: TenantData): Correlation {
         if (rec.deviceId) dKey[i] = dKeys.id(rec.deviceId)
         break
       case 'intune':
-        iKey[i] = iKeys.id(rec.id.toLowerCase())
+        iKey[i] = iKeys.id(rec.id, true)
         if (rec.azureADDeviceId) dKey[i] = dKeys.id(rec.azureADDeviceId)
         if (rec.serialKey) sKey[i] = sKeys.id(rec.serialKey)
         break
@@ -230,6 +219,7 @@ export function correlate(data: TenantData): Correlation {
     members,
     groupStart: groupStart.subarray(0, groups + 1),
     scratch: new Int32Array(largest),
+    runEnd: new Int32Array(RUN_ORDER.length),
   })
 }
 
@@ -458,7 +448,7 @@ function buildView(index: Index, g: number): DeviceView {
   const to = index.groupStart[g + 1]!
   const size = to - from
   // Copy the members (in record order, so grouped by source in RUN_ORDER) and find where each source's run ends.
-  const runEnd = [0, 0, 0, 0]
+  const runEnd = index.runEnd
   let run = 0
   for (let m = 0; m < size; m++) {
     const i = members[from + m]!
@@ -532,19 +522,17 @@ function buildView(index: Index, g: number): DeviceView {
       const count = owners.start[key + 1]! - first
       if (count === 0) {
         // Only a connected source's silence means "points at nothing" (a missing export says nothing).
-        if (index.connected[target])
-          (dangling ??= []).push({
-            from: { source: rec.source, id: rec.id },
-            field,
-            value,
-            missingIn: target,
-          })
+        if (index.connected[target]) {
+          dangling ??= []
+          dangling.push({ from: { source: rec.source, id: rec.id }, field, value, missingIn: target })
+        }
       } else if (count > 1) {
         multiOwned ??= new Set()
         multiOwned.add(`${via === 'managedDeviceId' ? 'i' : 'd'}:${value}`)
         const ids: string[] = []
         for (let t = first; t < first + count; t++) ids.push(`"${records[owners.list[t]!]!.id}"`)
-        ;(ambiguities ??= []).push(
+        ambiguities ??= []
+        ambiguities.push(
           `${describe(rec)} ${field} "${value}" matches ${count} ${target} records (${ids.sort().join(', ')})`,
         )
       }
@@ -563,12 +551,12 @@ function buildView(index: Index, g: number): DeviceView {
   // After sorting, so that the messages do not depend on input order.
   if (entra.length > 1) {
     const found = duplicateDeviceIds(entra, multiOwned ?? new Set())
-    if (found.length) (ambiguities ??= []).push(...found)
+    if (found.length) ambiguities = [...(ambiguities ?? []), ...found]
   }
   if (autopilot.length > 0) {
     const found = conflictingAutopilotLinks(index, scratch, entraTo, autopilotTo, intuneTo)
     if (autopilot.length > 1) found.push(...duplicateSerials(autopilot))
-    if (found.length) (ambiguities ??= []).push(...found)
+    if (found.length) ambiguities = [...(ambiguities ?? []), ...found]
   }
   if (dangling !== null) sortByKey(dangling, (d) => `${d.from.source}:${d.from.id}:${d.field}`)
   if (ambiguities !== null) {
@@ -644,7 +632,10 @@ function linksOf(index: Index, g: number): Link[] {
 }
 
 function onTeamsList(records: (IntuneRecord | AutopilotRecord)[], teamsSerials: Set<string>): boolean {
-  for (const r of records) if (r.serialKey !== null && teamsSerials.has(r.serialKey)) return true
+  for (let i = 0; i < records.length; i++) {
+    const serialKey = records[i]!.serialKey
+    if (serialKey !== null && teamsSerials.has(serialKey)) return true
+  }
   return false
 }
 

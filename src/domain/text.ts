@@ -8,3 +8,32 @@ export function quote(value: string | null | undefined): string {
   const shortened = value.length > MAX_QUOTED ? `${value.slice(0, MAX_QUOTED - 1)}…` : value
   return JSON.stringify(shortened)
 }
+
+/**
+ * `text?.toLowerCase() === lower` for a lower-case ASCII `lower`, without making the lower-cased copy: the engine
+ * asks this of records of every device, and those copies were much of what it allocated. Non-ASCII text takes
+ * the slow path (the Kelvin sign lower-cases to "k").
+ */
+export function lowerCaseIs(text: string | null | undefined, lower: string): boolean {
+  if (text === null || text === undefined) return false
+  if (text.length !== lower.length) return !isAscii(text) && text.toLowerCase() === lower
+  for (let k = 0; k < text.length; k++) {
+    let c = text.charCodeAt(k)
+    if (c >= 65 && c <= 90) c += 32
+    else if (c > 127) return text.toLowerCase() === lower
+    if (c !== lower.charCodeAt(k)) return false
+  }
+  return true
+}
+
+/** `values.includes(text?.toLowerCase() ?? '')` for lower-case ASCII values, without the lower-cased copy. */
+export function lowerCaseIn(text: string | null | undefined, values: readonly string[]): boolean {
+  if (text === null || text === undefined) return values.includes('')
+  for (let i = 0; i < values.length; i++) if (lowerCaseIs(text, values[i]!)) return true
+  return false
+}
+
+function isAscii(text: string): boolean {
+  for (let k = 0; k < text.length; k++) if (text.charCodeAt(k) > 127) return false
+  return true
+}

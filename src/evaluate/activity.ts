@@ -1,6 +1,7 @@
 /** @module What counts as activity (decisions.md): one timestamp per record, unknown when blank, and the in-use test. */
 import type { AnyRecord, DeviceView, SourceName } from '../domain/device.js'
 import type { Evidence } from '../domain/report.js'
+import { lowerCaseIn } from '../domain/text.js'
 import { DAY_MS, daysBetween, isoOrNull } from '../domain/time.js'
 
 /** One record's last-activity timestamp. */
@@ -13,7 +14,7 @@ export interface Observation {
 }
 
 /** Autopilot states in which `lastContactedDateTime` means anything; a never-deployed identity has no activity to read. */
-const CONTACTED_STATES = new Set(['enrolled', 'pendingreset', 'failed'])
+const CONTACTED_STATES = ['enrolled', 'pendingreset', 'failed']
 
 /** The activity timestamp of a record, or undefined when the record carries none by nature (an undeployed Autopilot identity). */
 export function observe(record: AnyRecord): Observation | undefined {
@@ -30,26 +31,34 @@ export function observe(record: AnyRecord): Observation | undefined {
     case 'defender':
       return { record, source: 'defender', field: 'lastSeen', ms: record.lastSeen }
     case 'autopilot': {
-      const state = record.enrollmentState?.toLowerCase() ?? ''
-      if (!CONTACTED_STATES.has(state) && record.lastContactedDateTime === null) return undefined
+      if (record.lastContactedDateTime === null && !lowerCaseIn(record.enrollmentState, CONTACTED_STATES))
+        return undefined
       return { record, source: 'autopilot', field: 'lastContactedDateTime', ms: record.lastContactedDateTime }
     }
   }
 }
 
 /** Observations for a set of records. */
-export function observeAll(records: Iterable<AnyRecord>): Observation[] {
+export function observeAll(records: readonly AnyRecord[]): Observation[] {
+  return observeInto([], records)
+}
+
+/** Every record of the view, observed (Intune, Autopilot, Entra, Defender: the order of `recordsOf`). */
+export function observeView(view: DeviceView): Observation[] {
   const out: Observation[] = []
-  for (const r of records) {
-    const o = observe(r)
+  observeInto(out, view.intune)
+  observeInto(out, view.autopilot)
+  observeInto(out, view.entra)
+  return observeInto(out, view.defender)
+}
+
+/** Indexed loops, no spread copies or iterators: the rules observe every device several times. */
+function observeInto(out: Observation[], records: readonly AnyRecord[]): Observation[] {
+  for (let i = 0; i < records.length; i++) {
+    const o = observe(records[i]!)
     if (o) out.push(o)
   }
   return out
-}
-
-/** Every record of the view, observed. */
-export function observeView(view: DeviceView): Observation[] {
-  return observeAll([...view.intune, ...view.autopilot, ...view.entra, ...view.defender])
 }
 
 export function ageDays(o: Observation, now: number): number | null {
@@ -77,15 +86,34 @@ export function newestObservation(observations: Observation[]): Observation | nu
   return newest
 }
 
+/**
+ * Shared by every summary with nothing in a category (most devices have no stale and no unknown record); frozen,
+ * so that no caller can add to every summary at once.
+ */
+const NONE: Observation[] = Object.freeze([]) as unknown as Observation[]
+
 export function summarize(observations: Observation[], now: number, windowDays: number): ActivitySummary {
-  const s: ActivitySummary = { active: [], stale: [], unknown: [], newest: null }
+  let active: Observation[] | null = null
+  let stale: Observation[] | null = null
+  let unknown: Observation[] | null = null
   for (const o of observations) {
-    if (o.ms === null) s.unknown.push(o)
-    else if (isActive(o, now, windowDays)) s.active.push(o)
-    else s.stale.push(o)
+    if (o.ms === null) {
+      unknown ??= []
+      unknown.push(o)
+    } else if (isActive(o, now, windowDays)) {
+      active ??= []
+      active.push(o)
+    } else {
+      stale ??= []
+      stale.push(o)
+    }
   }
-  s.newest = newestObservation(observations)
-  return s
+  return {
+    active: active ?? NONE,
+    stale: stale ?? NONE,
+    unknown: unknown ?? NONE,
+    newest: newestObservation(observations),
+  }
 }
 
 /** Evidence entry for an observation. */

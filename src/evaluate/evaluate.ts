@@ -131,7 +131,9 @@ export function evaluateTenant(
     for (let r = 0; r < prepared.length; r++) {
       const rule = prepared[r]!.rule
       const outcome = runRule(rule, view, contexts[r]!)
-      if (outcome.kind === 'flag' || outcome.kind === 'unknown') (kept ??= []).push({ rule, outcome })
+      if (outcome.kind !== 'flag' && outcome.kind !== 'unknown') continue
+      kept ??= []
+      kept.push({ rule, outcome })
     }
     if (skip !== null || kept !== null) notable.push({ view, skip, results: kept ?? [] })
   })

@@ -2,6 +2,7 @@
 import type { DeviceView } from '../domain/device.js'
 import type { EnrollmentExclusion, ExcludeField, ExcludeRule, Policy } from '../domain/policy.js'
 import type { SkipReason } from '../domain/report.js'
+import { lowerCaseIn, lowerCaseIs } from '../domain/text.js'
 import { DAY_MS, parseTimestamp } from '../domain/time.js'
 
 export interface Skip {
@@ -10,12 +11,12 @@ export interface Skip {
 }
 
 /** Intune enrollment types with no user by design (reference §1.5). */
-const USERLESS_ENROLLMENT = new Set([
+const USERLESS_ENROLLMENT = [
   'windowsbulkuserless',
   'applebulkwithoutuser',
   'androidenterprisededicateddevice',
   'androidaospuserlessdeviceenrollment',
-])
+]
 
 /** Makers of Teams phones, panels and Rooms on Android (decisions.md). */
 const TEAMS_MAKERS = [
@@ -40,7 +41,7 @@ const TEAMS_ONLY_MAKERS = ['yealink', 'poly', 'polycom', 'audiocodes', 'crestron
 const UNSPECIFIC_ENROLLMENT = new Set(['', 'unknown', 'unknownfuturevalue'])
 
 /** Entra profile types whose lifecycle is owned by another service (Universal Print, Azure VMs, IoT). */
-const SYSTEM_PROFILES = new Set(['printer', 'securevm', 'iot'])
+const SYSTEM_PROFILES = ['printer', 'securevm', 'iot']
 
 /**
  * The first reason a device is out of scope, in a fixed order so a device never gets two answers. `now` is the
@@ -53,8 +54,10 @@ export function scopeOf(view: DeviceView, policy: Policy, now: number): Skip | n
       note: `Records compete for one link: ${view.ambiguities.join('; ')}. offboard acts on none of them until the conflict is resolved.`,
     }
   }
-  const hybrid = view.entra.find((e) => e.trustType?.toLowerCase() === 'serverad')
-  if (hybrid || view.intune.some((m) => m.joinType?.toLowerCase() === 'hybridazureadjoined')) {
+  if (
+    view.entra.some((e) => lowerCaseIs(e.trustType, 'serverad')) ||
+    view.intune.some((m) => lowerCaseIs(m.joinType, 'hybridazureadjoined'))
+  ) {
     return {
       reason: 'hybridJoined',
       note:
@@ -76,7 +79,7 @@ export function scopeOf(view: DeviceView, policy: Policy, now: number): Skip | n
       reason: 'sharedDevice',
       note: `Shared device (${shared}): out of scope, like Microsoft's agent.`,
     }
-  const system = view.entra.find((e) => SYSTEM_PROFILES.has(e.profileType?.toLowerCase() ?? ''))
+  const system = view.entra.find((e) => lowerCaseIn(e.profileType, SYSTEM_PROFILES))
   if (system) {
     return {
       reason: 'systemManaged',
@@ -144,10 +147,10 @@ function isTeamsDevice(view: DeviceView): boolean {
 }
 
 function sharedSignal(view: DeviceView): string | null {
-  const entra = view.entra.find((e) => e.profileType?.toLowerCase() === 'shared')
+  const entra = view.entra.find((e) => lowerCaseIs(e.profileType, 'shared'))
   if (entra) return `Entra profileType "Shared" on "${entra.displayName ?? entra.id}"`
   const userless = view.intune.find(
-    (m) => USERLESS_ENROLLMENT.has(m.deviceEnrollmentType?.toLowerCase() ?? '') && !m.userPrincipalName,
+    (m) => lowerCaseIn(m.deviceEnrollmentType, USERLESS_ENROLLMENT) && !m.userPrincipalName,
   )
   if (userless) return `Intune enrollment type "${userless.deviceEnrollmentType}" with no primary user`
   return null

@@ -33,7 +33,8 @@ export default defineRule({
     if (activity.active.length > 0) {
       // Servers and unmanaged machines live in Defender alone; a reporting sensor is a live machine.
       return pass(
-        `Defender-only but reporting: ${listJoin(activity.active.map((o) => describeObservation(o, now)))}.`,
+        () =>
+          `Defender-only but reporting: ${listJoin(activity.active.map((o) => describeObservation(o, now)))}.`,
       )
     }
     if (activity.unknown.length > 0) {

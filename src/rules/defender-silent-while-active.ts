@@ -28,7 +28,7 @@ export default defineRule({
     if (onboarded.length === 0) return notApplicable('no machine is onboarded')
     const defender = summarize(observeAll(onboarded), now, params.staleAfterDays)
     if (defender.active.length > 0)
-      return pass(`The sensor reports: ${describeObservation(defender.active[0]!, now)}.`)
+      return pass(() => `The sensor reports: ${describeObservation(defender.active[0]!, now)}.`)
     const elsewhere = summarize(observeAll([...view.intune, ...view.entra]), now, params.staleAfterDays)
     if (elsewhere.active.length === 0) return notApplicable('the device is not in use elsewhere')
     return silentWhileActive(defender, elsewhere, 'Defender lastSeen', now, params.staleAfterDays)

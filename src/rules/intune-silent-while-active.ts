@@ -24,7 +24,7 @@ export default defineRule({
     if (view.intune.length === 0) return notApplicable('no Intune record')
     const intune = summarize(observeAll(view.intune), now, params.staleAfterDays)
     if (intune.active.length > 0)
-      return pass(`Intune hears from the device: ${describeObservation(intune.active[0]!, now)}.`)
+      return pass(() => `Intune hears from the device: ${describeObservation(intune.active[0]!, now)}.`)
     const elsewhere = summarize(observeAll([...view.entra, ...view.defender]), now, params.staleAfterDays)
     if (elsewhere.active.length === 0)
       return notApplicable('the device is not in use elsewhere; the stale rule judges it')

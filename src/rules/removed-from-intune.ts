@@ -36,7 +36,8 @@ export default defineRule({
     const activity = summarize(observeView(view), now, params.staleAfterDays)
     if (activity.active.length > 0) {
       return pass(
-        `Not in Intune but still in use: ${listJoin(activity.active.map((o) => describeObservation(o, now)))}.`,
+        () =>
+          `Not in Intune but still in use: ${listJoin(activity.active.map((o) => describeObservation(o, now)))}.`,
       )
     }
     if (activity.unknown.length > 0) {

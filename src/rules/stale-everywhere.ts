@@ -37,7 +37,7 @@ export default defineRule({
     }
     const activity = summarize(observeView(view), now, params.staleAfterDays)
     if (activity.active.length > 0) {
-      return pass(`In use: ${listJoin(activity.active.map((o) => describeObservation(o, now)))}.`)
+      return pass(() => `In use: ${listJoin(activity.active.map((o) => describeObservation(o, now)))}.`)
     }
     if (activity.unknown.length > 0) {
       return unknown(

@@ -1,0 +1,61 @@
+/** @module Tests of the join-key ids: one id per distinct text, whichever encoding holds it. */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { KeySpace } from './key-space.js'
+
+/** GUID-like text in mixed case, serial-like text, and characters that lower-case into ASCII (the Kelvin sign). */
+const hexChar = fc.constantFrom(...'0123456789abcdefABCDEF')
+const guid = fc
+  .array(hexChar, { minLength: 32, maxLength: 32 })
+  .map(
+    (c) =>
+      `${c.slice(0, 8).join('')}-${c.slice(8, 12).join('')}-${c.slice(12, 16).join('')}-${c.slice(16, 20).join('')}-${c.slice(20).join('')}`,
+  )
+const serialChar = fc.constantFrom(...'0123456789ABCDEFKXYZabkxyz-. _\u212a\u0130é')
+const serial = fc.array(serialChar, { minLength: 0, maxLength: 24 }).map((c) => c.join(''))
+const key = fc.oneof(guid, serial, fc.string({ maxLength: 40 }))
+
+describe('KeySpace', () => {
+  it('gives one id per distinct text, dense from 0 in order of first appearance', () => {
+    fc.assert(
+      fc.property(fc.array(key, { maxLength: 60 }), fc.boolean(), (keys, lowerCase) => {
+        const space = new KeySpace()
+        const seen = new Map<string, number>()
+        // Repeat the keys so that every one is also looked up again.
+        for (const k of [...keys, ...keys]) {
+          const text = lowerCase ? k.toLowerCase() : k
+          const id = space.id(k, lowerCase)
+          if (!seen.has(text)) {
+            expect(id).toBe(seen.size)
+            seen.set(text, id)
+          }
+          expect(id).toBe(seen.get(text))
+        }
+        expect(space.size).toBe(seen.size)
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('keeps GUIDs apart that differ in one bit, and joins them across case only when asked', () => {
+    const a = '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0'
+    const b = '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f1'
+    const space = new KeySpace()
+    expect([space.id(a), space.id(b), space.id(a.toUpperCase()), space.id(a)]).toEqual([0, 1, 2, 0])
+    const lower = new KeySpace()
+    expect([lower.id(a, true), lower.id(a.toUpperCase(), true)]).toEqual([0, 0])
+  })
+
+  it('joins a key with the Kelvin sign to its lower-cased ASCII twin when lower-casing', () => {
+    const space = new KeySpace()
+    expect(space.id('PF3\u212aX9Q1', true)).toBe(space.id('pf3kx9q1', true))
+    expect(space.id('PF3\u212aX9Q1')).not.toBe(space.id('PF3KX9Q1'))
+  })
+
+  it('stays right after the table grows past its first size', () => {
+    const space = new KeySpace()
+    const keys = Array.from({ length: 5000 }, (_, i) => `SN${i.toString(36).toUpperCase()}`)
+    expect(keys.map((k) => space.id(k))).toEqual(keys.map((_, i) => i))
+    expect(keys.map((k) => space.id(k))).toEqual(keys.map((_, i) => i))
+  })
+})

@@ -1,0 +1,195 @@
+/**
+ * @module Dense integer ids for join keys, without a Map entry or a string comparison per key where the key has a
+ * compact form: a GUID is 128 bits, a short serial number fits in 120. At a million devices the string-keyed Map
+ * spent most of its time comparing equal keys held by different string objects (a cache miss each); a table of
+ * 32-bit words compares numbers that sit next to the slot. Other keys fall back to a Map.
+ */
+
+/** Words per key in the compact table: 4 × 32 bits. */
+const WORDS = 4
+/** Slot layout: id + 1 (0 = empty), then the key's words. */
+const SLOT = 1 + WORDS
+const MAX_LOAD = 0.7
+const INITIAL_SLOTS = 1 << 10
+
+/** Open-addressing table from 128-bit keys to ids, with linear probing; grows as keys arrive. */
+class WordTable {
+  private slots: Int32Array
+  private mask: number
+  private used = 0
+
+  /** Sized for `expected` keys, so that a good guess never grows (each growth copies the table). */
+  constructor(expected: number) {
+    let size = INITIAL_SLOTS
+    while (size * MAX_LOAD < expected) size *= 2
+    this.slots = new Int32Array(size * SLOT)
+    this.mask = size - 1
+  }
+
+  /** The id of key (w0..w3), or `fresh` after storing it under that id. */
+  idOf(w0: number, w1: number, w2: number, w3: number, fresh: number): number {
+    const slots = this.slots
+    let s = hash(w0, w1, w2, w3) & this.mask
+    for (;;) {
+      const at = s * SLOT
+      const stored = slots[at]!
+      if (stored === 0) break
+      if (slots[at + 1] === w0 && slots[at + 2] === w1 && slots[at + 3] === w2 && slots[at + 4] === w3)
+        return stored - 1
+      s = (s + 1) & this.mask
+    }
+    this.put(s, w0, w1, w2, w3, fresh)
+    if (++this.used > (this.mask + 1) * MAX_LOAD) this.grow()
+    return fresh
+  }
+
+  private put(s: number, w0: number, w1: number, w2: number, w3: number, id: number): void {
+    const at = s * SLOT
+    this.slots[at] = id + 1
+    this.slots[at + 1] = w0
+    this.slots[at + 2] = w1
+    this.slots[at + 3] = w2
+    this.slots[at + 4] = w3
+  }
+
+  private grow(): void {
+    const old = this.slots
+    const size = (this.mask + 1) * 2
+    this.slots = new Int32Array(size * SLOT)
+    this.mask = size - 1
+    for (let at = 0; at < old.length; at += SLOT) {
+      if (old[at] === 0) continue
+      const w0 = old[at + 1]!
+      const w1 = old[at + 2]!
+      const w2 = old[at + 3]!
+      const w3 = old[at + 4]!
+      let s = hash(w0, w1, w2, w3) & this.mask
+      while (this.slots[s * SLOT] !== 0) s = (s + 1) & this.mask
+      this.put(s, w0, w1, w2, w3, old[at]! - 1)
+    }
+  }
+}
+
+function hash(w0: number, w1: number, w2: number, w3: number): number {
+  let h = Math.imul(w0 ^ (w2 >>> 7), 0x9e3779b1) ^ Math.imul(w1 ^ (w3 << 5), 0x85ebca77)
+  h ^= Math.imul(w2 ^ (w0 >>> 13), 0xc2b2ae3d) ^ w3
+  h ^= h >>> 15
+  h = Math.imul(h, 0x2c1b3c6d)
+  return h ^ (h >>> 12)
+}
+
+/** Value of a hexadecimal digit (0-9, a-f; A-F too when `anyCase`), or -1. */
+function hexDigit(c: number, anyCase: boolean): number {
+  if (c >= 48 && c <= 57) return c - 48
+  if (c >= 97 && c <= 102) return c - 87
+  if (anyCase && c >= 65 && c <= 70) return c - 55
+  return -1
+}
+
+/** 6-bit code of a serial-number character (0-9, A-Z, a-z, '-'); 0 means "not in the alphabet" (and padding). */
+function shortCode(c: number): number {
+  if (c >= 48 && c <= 57) return c - 47 // 1..10
+  if (c >= 65 && c <= 90) return c - 54 // 11..36
+  if (c >= 97 && c <= 122) return c - 60 // 37..62
+  return c === 45 ? 63 : 0
+}
+
+/** Characters per word of a short key, and the longest short key. */
+const SHORT_PER_WORD = 5
+const SHORT_MAX = SHORT_PER_WORD * WORDS
+
+/** Dense ids 0, 1, 2… for the distinct keys of one kind, in order of first appearance. */
+export class KeySpace {
+  /** Created on first use, each sized for every expected key: a kind of key is almost always all GUIDs or none. */
+  private guids: WordTable | null = null
+  private shorts: WordTable | null = null
+  private readonly others = new Map<string, number>()
+  private count = 0
+  /** The words of the key being looked up. */
+  private readonly w = new Int32Array(WORDS)
+
+  /** `expected`: about how many distinct keys will come (a guess; the tables grow past it). */
+  constructor(private readonly expected = 0) {}
+
+  get size(): number {
+    return this.count
+  }
+
+  /**
+   * The id of `value`, or of `value.toLowerCase()` when `lowerCase`. Two keys get one id exactly when their text
+   * (lower-cased, if asked) is equal: a canonical GUID (36 characters, lower-case hex) is only ever stored in the
+   * GUID table, text of at most 20 serial characters only in the short table, anything else only in the Map.
+   */
+  id(value: string, lowerCase = false): number {
+    const w = this.w
+    // The encodings accept ASCII only, where lower-casing changes A-Z alone: they encode the lower-cased text.
+    if (value.length === 36 && guidWords(value, lowerCase, w)) {
+      this.guids ??= new WordTable(this.expected)
+      return this.tableId(this.guids)
+    }
+    if (value.length <= SHORT_MAX && shortWords(value, lowerCase, w)) {
+      this.shorts ??= new WordTable(this.expected)
+      return this.tableId(this.shorts)
+    }
+    if (!lowerCase) return this.otherId(value)
+    // Not ASCII (or not compact): lower-case first, then place the text as if it had come lower-cased (the Kelvin
+    // sign lower-cases to "k", for one).
+    const text = value.toLowerCase()
+    return text === value ? this.otherId(text) : this.id(text)
+  }
+
+  private otherId(text: string): number {
+    let id = this.others.get(text)
+    if (id === undefined) {
+      id = this.count++
+      this.others.set(text, id)
+    }
+    return id
+  }
+
+  private tableId(table: WordTable): number {
+    const w = this.w
+    const id = table.idOf(w[0]!, w[1]!, w[2]!, w[3]!, this.count)
+    if (id === this.count) this.count++
+    return id
+  }
+}
+
+/** Fills `w` with the 128 bits of a GUID `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`; false when `value` is not one. */
+function guidWords(value: string, anyCase: boolean, w: Int32Array): boolean {
+  let word = 0
+  let nibbles = 0
+  for (let k = 0; k < 36; k++) {
+    const c = value.charCodeAt(k)
+    if (k === 8 || k === 13 || k === 18 || k === 23) {
+      if (c !== 45) return false
+      continue
+    }
+    const d = hexDigit(c, anyCase)
+    if (d < 0) return false
+    word = (word << 4) | d
+    if (++nibbles % 8 === 0) {
+      w[(nibbles >> 3) - 1] = word
+      word = 0
+    }
+  }
+  return true
+}
+
+/**
+ * Fills `w` with the 6-bit codes of a short key, five per word, zero-padded (no character codes as zero, so the
+ * padding tells lengths apart); false when a character is outside the alphabet. With `lowerCase`, A-Z are coded as
+ * a-z (the only characters of the alphabet that lower-casing changes, and no other character lower-cases into it).
+ */
+function shortWords(value: string, lowerCase: boolean, w: Int32Array): boolean {
+  w.fill(0)
+  for (let k = 0; k < value.length; k++) {
+    let c = value.charCodeAt(k)
+    if (lowerCase && c >= 65 && c <= 90) c += 32
+    const code = shortCode(c)
+    if (code === 0) return false
+    const i = (k / SHORT_PER_WORD) | 0
+    w[i] = (w[i]! << 6) | code
+  }
+  return true
+}
