@@ -320,7 +320,7 @@ export const MAX_RECORDS_PER_SERIAL = 8
 
 function dropCommonSerials(sKey: Int32Array, serials: number): void {
   const counts = new Int32Array(serials)
-  for (const k of sKey) if (k !== NONE) counts[k]!++
+  for (let i = 0; i < sKey.length; i++) if (sKey[i]! !== NONE) counts[sKey[i]!]!++
   for (let i = 0; i < sKey.length; i++)
     if (sKey[i]! !== NONE && counts[sKey[i]!]! > MAX_RECORDS_PER_SERIAL) sKey[i] = NONE
 }
