@@ -41,8 +41,7 @@ export function observe(record: AnyRecord): Observation | undefined {
 /** Observations for a set of records. */
 export function observeAll(records: readonly AnyRecord[]): Observation[] {
   const out = new Array<Observation>(records.length)
-  out.length = observeInto(out, 0, records)
-  return out
+  return cut(out, observeInto(out, 0, records))
 }
 
 /** Every record of the view, observed (Intune, Autopilot, Entra, Defender: the order of `recordsOf`). */
@@ -53,7 +52,12 @@ export function observeView(view: DeviceView): Observation[] {
   let n = observeInto(out, 0, view.intune)
   n = observeInto(out, n, view.autopilot)
   n = observeInto(out, n, view.entra)
-  out.length = observeInto(out, n, view.defender)
+  return cut(out, observeInto(out, n, view.defender))
+}
+
+/** `out` cut to `n` entries; setting `length` costs a runtime call even when nothing is cut, so only then. */
+function cut(out: Observation[], n: number): Observation[] {
+  if (n !== out.length) out.length = n
   return out
 }
 
