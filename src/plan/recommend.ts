@@ -1,5 +1,5 @@
 /** @module Turns rule outcomes into the report's entries: one suggestion, skip or "undetermined" per device. */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { AnyRecord } from '../domain/device.js'
 import type { Policy } from '../domain/policy.js'
 import type { Category, Evidence, Severity, Skipped, Suggestion, Undetermined } from '../domain/report.js'
@@ -132,7 +132,8 @@ function suggestionFor(
     : leadFinding.outcome.message
   const targetsKey = actions.map((a) => `${a.system}:${a.operation}:${a.target}`).join('|')
   return {
-    id: `sg-${createHash('sha256').update(`${category}|${ev.view.key}|${targetsKey}`).digest('hex').slice(0, 16)}`,
+    // One-shot `hash`: the same digest as createHash, without a Hash object per suggestion.
+    id: `sg-${hash('sha256', `${category}|${ev.view.key}|${targetsKey}`, 'hex').slice(0, 16)}`,
     category,
     severity,
     rationale,
