@@ -68,7 +68,8 @@ interface Index {
   dOwners: Owners
   iOwners: Owners
   connected: Record<SourceName, boolean>
-  teamsSerials: Set<string> | null
+  /** Per record: 1 when its serial is on the Teams devices list; null when that export is absent. */
+  teams: Uint8Array | null
   /** The records of group g are `members[groupStart[g]..groupStart[g + 1])`, in record order. */
   members: Int32Array
   groupStart: Int32Array
@@ -165,6 +166,7 @@ export function correlate(data: TenantData): Correlation {
         break
     }
   }
+  const teams = data.teamsSerials === null ? null : teamsFlags(records, sKey, sKeys, data.teamsSerials)
   dropCommonSerials(sKey, sKeys.size)
 
   // Key nodes live after the record nodes in the union-find: d keys, then i keys, then serials.
@@ -215,7 +217,7 @@ export function correlate(data: TenantData): Correlation {
       autopilot: data.autopilot.status === 'ok',
       defender: data.defender.status === 'ok',
     },
-    teamsSerials: data.teamsSerials,
+    teams,
     members,
     groupStart: groupStart.subarray(0, groups + 1),
     scratch: new Int32Array(largest),
@@ -313,6 +315,26 @@ function groupsByKey(index: Index): number[] {
 }
 
 /**
+ * Per record: whether its serial key is on the Teams list, decided once per key rather than once per view by
+ * hashing the serial's text (the serial keys are numbered already). Before common serials are dropped: the list
+ * names a serial however many records carry it.
+ */
+function teamsFlags(records: AnyRecord[], sKey: Int32Array, sKeys: KeySpace, list: Set<string>): Uint8Array {
+  const listed = new Set<number>()
+  for (const serial of list) if (serial !== '') listed.add(sKeys.id(serial))
+  const onList = new Uint8Array(sKeys.size)
+  for (const k of listed) onList[k] = 1
+  const flags = new Uint8Array(records.length)
+  for (let i = 0; i < records.length; i++) {
+    const rec = records[i]!
+    if (rec.source !== 'intune' && rec.source !== 'autopilot') continue
+    // An empty serial key has no key id; the list may still hold "".
+    if (sKey[i]! !== NONE ? onList[sKey[i]!] === 1 : rec.serialKey === '' && list.has('')) flags[i] = 1
+  }
+  return flags
+}
+
+/**
  * One machine has one serial; a serial on more records than a re-imaged device plausibly leaves behind
  * (cloned VMs, a vendor placeholder we do not know) cannot tell machines apart, so it joins nothing.
  */
@@ -320,7 +342,7 @@ export const MAX_RECORDS_PER_SERIAL = 8
 
 function dropCommonSerials(sKey: Int32Array, serials: number): void {
   const counts = new Int32Array(serials)
-  for (const k of sKey) if (k !== NONE) counts[k]!++
+  for (let i = 0; i < sKey.length; i++) if (sKey[i]! !== NONE) counts[sKey[i]!]!++
   for (let i = 0; i < sKey.length; i++)
     if (sKey[i]! !== NONE && counts[sKey[i]!]! > MAX_RECORDS_PER_SERIAL) sKey[i] = NONE
 }
@@ -576,8 +598,9 @@ function buildView(index: Index, g: number): DeviceView {
     defender,
     dangling ?? EMPTY,
     ambiguities ?? EMPTY,
-    index.teamsSerials !== null &&
-      (onTeamsList(intune, index.teamsSerials) || onTeamsList(autopilot, index.teamsSerials)),
+    index.teams !== null &&
+      (anyOnTeamsList(index.teams, scratch, 0, intuneTo) ||
+        anyOnTeamsList(index.teams, scratch, entraTo, autopilotTo)),
   )
 }
 
@@ -631,11 +654,9 @@ function linksOf(index: Index, g: number): Link[] {
   return links
 }
 
-function onTeamsList(records: (IntuneRecord | AutopilotRecord)[], teamsSerials: Set<string>): boolean {
-  for (let i = 0; i < records.length; i++) {
-    const serialKey = records[i]!.serialKey
-    if (serialKey !== null && teamsSerials.has(serialKey)) return true
-  }
+/** Whether any record `scratch[from..to)` is on the Teams devices list. */
+function anyOnTeamsList(teams: Uint8Array, scratch: Int32Array, from: number, to: number): boolean {
+  for (let m = from; m < to; m++) if (teams[scratch[m]!] === 1) return true
   return false
 }
 

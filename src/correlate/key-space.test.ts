@@ -13,7 +13,11 @@ const guid = fc
   )
 const serialChar = fc.constantFrom(...'0123456789ABCDEFKXYZabkxyz-. _\u212a\u0130é')
 const serial = fc.array(serialChar, { minLength: 0, maxLength: 24 }).map((c) => c.join(''))
-const key = fc.oneof(guid, serial, fc.string({ maxLength: 40 }))
+/** GUID-shaped text with one character that is not a hex digit (or a dash out of place). */
+const nearGuid = fc
+  .tuple(guid, fc.nat(35), fc.constantFrom('g', 'G', '-', 'é', '\u212a', ' '))
+  .map(([g, at, c]) => g.slice(0, at) + c + g.slice(at + 1))
+const key = fc.oneof(guid, nearGuid, serial, fc.string({ maxLength: 40 }))
 
 describe('KeySpace', () => {
   it('gives one id per distinct text, dense from 0 in order of first appearance', () => {

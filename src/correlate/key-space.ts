@@ -78,14 +78,6 @@ function hash(w0: number, w1: number, w2: number, w3: number): number {
   return h ^ (h >>> 12)
 }
 
-/** Value of a hexadecimal digit (0-9, a-f; A-F too when `anyCase`), or -1. */
-function hexDigit(c: number, anyCase: boolean): number {
-  if (c >= 48 && c <= 57) return c - 48
-  if (c >= 97 && c <= 102) return c - 87
-  if (anyCase && c >= 65 && c <= 70) return c - 55
-  return -1
-}
-
 /** 6-bit code of a serial-number character (0-9, A-Z, a-z, '-'); 0 means "not in the alphabet" (and padding). */
 function shortCode(c: number): number {
   if (c >= 48 && c <= 57) return c - 47 // 1..10
@@ -157,23 +149,49 @@ export class KeySpace {
 
 /** Fills `w` with the 128 bits of a GUID `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`; false when `value` is not one. */
 function guidWords(value: string, anyCase: boolean, w: Int32Array): boolean {
+  if (
+    value.charCodeAt(8) !== DASH ||
+    value.charCodeAt(13) !== DASH ||
+    value.charCodeAt(18) !== DASH ||
+    value.charCodeAt(23) !== DASH
+  )
+    return false
+  const hex = anyCase ? HEX_ANY_CASE : HEX_LOWER
+  // Table look-ups without a branch per character: a non-digit sets BAD in `seen`.
+  let seen = 0
   let word = 0
-  let nibbles = 0
-  for (let k = 0; k < 36; k++) {
-    const c = value.charCodeAt(k)
-    if (k === 8 || k === 13 || k === 18 || k === 23) {
-      if (c !== 45) return false
-      continue
-    }
-    const d = hexDigit(c, anyCase)
-    if (d < 0) return false
-    word = (word << 4) | d
-    if (++nibbles % 8 === 0) {
-      w[(nibbles >> 3) - 1] = word
+  for (let j = 0; j < 32; j++) {
+    const c = value.charCodeAt(HEX_AT[j]!)
+    const d = c < 128 ? hex[c]! : BAD
+    seen |= d
+    word = (word << 4) | (d & 15)
+    if ((j & 7) === 7) {
+      w[j >> 3] = word
       word = 0
     }
   }
-  return true
+  return (seen & BAD) === 0
+}
+
+const DASH = 45
+/** Marks a character that is not a hex digit. */
+const BAD = 0x100
+/** Where the 32 hex digits of a GUID are. */
+const HEX_AT = Uint8Array.from({ length: 36 }, (_, k) => k).filter(
+  (k) => k !== 8 && k !== 13 && k !== 18 && k !== 23,
+)
+
+/** Digit value per ASCII code, or BAD: lower-case hex only, and hex in any case. */
+const HEX_LOWER = hexTable(false)
+const HEX_ANY_CASE = hexTable(true)
+function hexTable(anyCase: boolean): Int16Array {
+  const table = new Int16Array(128).fill(BAD)
+  for (let c = 0; c < 10; c++) table[48 + c] = c
+  for (let c = 0; c < 6; c++) {
+    table[97 + c] = 10 + c
+    if (anyCase) table[65 + c] = 10 + c
+  }
+  return table
 }
 
 /**

@@ -18,7 +18,10 @@ const text = fc.oneof(
     'İot',
   ),
   fc.string({ maxLength: 10 }),
-  fc.array(fc.constantFrom(...'sSeErRvVaAdDkK\u212a\u0130iI'), { maxLength: 9 }).map((c) => c.join('')),
+  fc
+    .array(fc.constantFrom(...'sSeErRvVaAdDkK\u212a\u0130iI\u212b\u0307'), { maxLength: 9 })
+    .map((c) => c.join('')),
+  fc.string({ unit: 'grapheme', maxLength: 8 }),
 )
 
 describe('lowerCaseIs and lowerCaseIn', () => {

@@ -12,11 +12,11 @@ export function quote(value: string | null | undefined): string {
 /**
  * `text?.toLowerCase() === lower` for a lower-case ASCII `lower`, without making the lower-cased copy: the engine
  * asks this of records of every device, and those copies were much of what it allocated. Non-ASCII text takes
- * the slow path (the Kelvin sign lower-cases to "k").
+ * the slow path (the Kelvin sign lower-cases to "k"). Lengths must match: the only characters that lower-case
+ * into ASCII are ASCII itself and the Kelvin sign, one character each ("İ" becomes "i" and a combining dot).
  */
 export function lowerCaseIs(text: string | null | undefined, lower: string): boolean {
-  if (text === null || text === undefined) return false
-  if (text.length !== lower.length) return !isAscii(text) && text.toLowerCase() === lower
+  if (text === null || text === undefined || text.length !== lower.length) return false
   for (let k = 0; k < text.length; k++) {
     let c = text.charCodeAt(k)
     if (c >= 65 && c <= 90) c += 32
@@ -31,9 +31,4 @@ export function lowerCaseIn(text: string | null | undefined, values: readonly st
   if (text === null || text === undefined) return values.includes('')
   for (let i = 0; i < values.length; i++) if (lowerCaseIs(text, values[i]!)) return true
   return false
-}
-
-function isAscii(text: string): boolean {
-  for (let k = 0; k < text.length; k++) if (text.charCodeAt(k) > 127) return false
-  return true
 }

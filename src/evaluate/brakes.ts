@@ -33,7 +33,8 @@ export class CoverageCount {
       this.implied++
       if (v.intune.length > 0) this.matched++
     }
-    for (const m of v.intune) {
+    for (let i = 0; i < v.intune.length; i++) {
+      const m = v.intune[i]!
       if (!m.azureADDeviceId) continue
       this.named++
       if (!v.dangling.some((d) => d.from.id === m.id && d.missingIn === 'entra')) this.found++

@@ -138,8 +138,11 @@ export function evaluateTenant(
     if (skip !== null || kept !== null) notable.push({ view, skip, results: kept ?? [] })
   })
   const assessment = coverage.assess(data, policy)
-  for (const ev of notable)
-    for (const result of ev.results) result.outcome = guard(result.rule, result.outcome, assessment.states)
+  for (let d = 0; d < notable.length; d++) {
+    const results = notable[d]!.results
+    for (let r = 0; r < results.length; r++)
+      results[r]!.outcome = guard(results[r]!.rule, results[r]!.outcome, assessment.states)
+  }
   sortByViewKey(notable, (ev) => ev.view)
   return { assessment, devices: correlation.size, notable }
 }
@@ -160,7 +163,8 @@ function runRule(rule: RuleDefinition, view: DeviceView, ctx: RuleContext<unknow
  */
 function guard(rule: RuleDefinition, outcome: Outcome, sources: SourceStates): Outcome {
   if (outcome.kind !== 'flag') return outcome
-  for (const s of rule.needs) {
+  for (let n = 0; n < rule.needs.length; n++) {
+    const s = rule.needs[n]!
     const state = sources[s]
     if (state.status !== 'ok') {
       const what = state.status === 'missing' ? 'is not connected' : 'could not be read'
@@ -173,7 +177,8 @@ function guard(rule: RuleDefinition, outcome: Outcome, sources: SourceStates): O
       )
     }
   }
-  for (const s of rule.observes) {
+  for (let o = 0; o < rule.observes.length; o++) {
+    const s = rule.observes[o]!
     if (sources[s].status === 'error') {
       return unknown(
         'source-unavailable',

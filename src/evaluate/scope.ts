@@ -1,5 +1,5 @@
 /** @module Out-of-scope devices (decisions.md, "Out of scope"): reported in `skipped` with the reason, never acted on. */
-import type { DeviceView } from '../domain/device.js'
+import type { DeviceView, EntraRecord, IntuneRecord } from '../domain/device.js'
 import type { EnrollmentExclusion, ExcludeField, ExcludeRule, Policy } from '../domain/policy.js'
 import type { SkipReason } from '../domain/report.js'
 import { lowerCaseIn, lowerCaseIs } from '../domain/text.js'
@@ -54,10 +54,7 @@ export function scopeOf(view: DeviceView, policy: Policy, now: number): Skip | n
       note: `Records compete for one link: ${view.ambiguities.join('; ')}. offboard acts on none of them until the conflict is resolved.`,
     }
   }
-  if (
-    view.entra.some((e) => lowerCaseIs(e.trustType, 'serverad')) ||
-    view.intune.some((m) => lowerCaseIs(m.joinType, 'hybridazureadjoined'))
-  ) {
+  if (view.entra.some(isServerAdJoined) || view.intune.some(isHybridJoined)) {
     return {
       reason: 'hybridJoined',
       note:
@@ -79,7 +76,7 @@ export function scopeOf(view: DeviceView, policy: Policy, now: number): Skip | n
       reason: 'sharedDevice',
       note: `Shared device (${shared}): out of scope, like Microsoft's agent.`,
     }
-  const system = view.entra.find((e) => lowerCaseIn(e.profileType, SYSTEM_PROFILES))
+  const system = view.entra.find(isSystemProfile)
   if (system) {
     return {
       reason: 'systemManaged',
@@ -135,26 +132,35 @@ function recentEnrollment(
 
 function isTeamsDevice(view: DeviceView): boolean {
   if (view.teamsDevice) return true
-  return view.intune.some((m) => {
-    if (m.platform !== 'android') return false
-    const maker = m.manufacturer?.toLowerCase() ?? ''
-    const enrollment = m.deviceEnrollmentType?.toLowerCase() ?? ''
-    const aosp = m.managementAgent?.toLowerCase() === 'intuneaosp' || enrollment.startsWith('androidaosp')
-    if (aosp && TEAMS_MAKERS.some((t) => maker.startsWith(t))) return true
-    // When v1.0 hides the enrollment type, a Teams-only maker decides: wiping a phone by mistake costs more than a skip.
-    return UNSPECIFIC_ENROLLMENT.has(enrollment) && TEAMS_ONLY_MAKERS.some((t) => maker.startsWith(t))
-  })
+  return view.intune.some(isTeamsAndroid)
+}
+
+function isTeamsAndroid(m: IntuneRecord): boolean {
+  if (m.platform !== 'android') return false
+  const maker = m.manufacturer?.toLowerCase() ?? ''
+  const enrollment = m.deviceEnrollmentType?.toLowerCase() ?? ''
+  const aosp = m.managementAgent?.toLowerCase() === 'intuneaosp' || enrollment.startsWith('androidaosp')
+  if (aosp && TEAMS_MAKERS.some((t) => maker.startsWith(t))) return true
+  // When v1.0 hides the enrollment type, a Teams-only maker decides: wiping a phone by mistake costs more than a skip.
+  return UNSPECIFIC_ENROLLMENT.has(enrollment) && TEAMS_ONLY_MAKERS.some((t) => maker.startsWith(t))
 }
 
 function sharedSignal(view: DeviceView): string | null {
-  const entra = view.entra.find((e) => lowerCaseIs(e.profileType, 'shared'))
+  const entra = view.entra.find(isSharedProfile)
   if (entra) return `Entra profileType "Shared" on "${entra.displayName ?? entra.id}"`
-  const userless = view.intune.find(
-    (m) => lowerCaseIn(m.deviceEnrollmentType, USERLESS_ENROLLMENT) && !m.userPrincipalName,
-  )
+  const userless = view.intune.find(isUserless)
   if (userless) return `Intune enrollment type "${userless.deviceEnrollmentType}" with no primary user`
   return null
 }
+
+// Tests on one record, as named functions rather than arrows: scope is decided for every device, and a closure per
+// test and device was most of what it allocated.
+const isServerAdJoined = (e: EntraRecord) => lowerCaseIs(e.trustType, 'serverad')
+const isHybridJoined = (m: IntuneRecord) => lowerCaseIs(m.joinType, 'hybridazureadjoined')
+const isSystemProfile = (e: EntraRecord) => lowerCaseIn(e.profileType, SYSTEM_PROFILES)
+const isSharedProfile = (e: EntraRecord) => lowerCaseIs(e.profileType, 'shared')
+const isUserless = (m: IntuneRecord) =>
+  lowerCaseIn(m.deviceEnrollmentType, USERLESS_ENROLLMENT) && !m.userPrincipalName
 
 /** Values of a device for one exclusion field, across its records. */
 export function fieldValues(view: DeviceView, field: ExcludeField): string[] {
