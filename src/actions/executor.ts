@@ -15,6 +15,7 @@ import type { OptInOperation } from '../domain/policy.js'
 import { Category, Suggestion } from '../domain/report.js'
 import { OffboardError, UsageError } from '../lib/errors.js'
 import type { ApiClient } from '../lib/graph-client.js'
+import { insertRows } from '../store/bulk-insert.js'
 import type { ActionStepsTable } from '../store/schema.js'
 import type { Store } from '../store/store.js'
 import { autopilotDeleteHandler, autopilotUnassignHandler } from './autopilot.js'
@@ -44,8 +45,6 @@ export const DEFAULT_MAX_SHARE = 0.1
  */
 export const INTUNE_DAILY_CAPS: Readonly<Record<string, number>> = { delete: 1_000, retire: 1_000, wipe: 500 }
 const DAY_MS = 86_400_000
-/** Rows per INSERT of planned steps (11 parameters each). */
-const STEP_INSERT_ROWS = 1_000
 
 export type StepState = 'planned' | 'sent' | 'done' | 'failed' | 'skipped' | 'undone'
 
@@ -459,26 +458,25 @@ export async function startAct(store: Store, opts: ActOptions): Promise<ActResul
         started_at: at,
       })
       .execute()
-    // In slices: one INSERT of every step would pass PostgreSQL's 65,535 bind parameters past ~5,900 steps.
-    for (let i = 0; i < plan.steps.length; i += STEP_INSERT_ROWS)
-      await tx
-        .insertInto('action_steps')
-        .values(
-          plan.steps.slice(i, i + STEP_INSERT_ROWS).map((p) => ({
-            act_id: actId,
-            tenant_id: opts.tenantId,
-            position: p.position,
-            suggestion_id: p.suggestionId,
-            system: p.system,
-            operation: p.operation,
-            target: p.target,
-            target_name: p.targetName,
-            state: 'planned',
-            created_at: at,
-            updated_at: at,
-          })),
-        )
-        .execute()
+    // Through insertRows: one INSERT of every step would pass PostgreSQL's 65,535 bind parameters past ~5,900 steps.
+    await insertRows(
+      store,
+      tx,
+      'action_steps',
+      plan.steps.map((p) => ({
+        act_id: actId,
+        tenant_id: opts.tenantId,
+        position: p.position,
+        suggestion_id: p.suggestionId,
+        system: p.system,
+        operation: p.operation,
+        target: p.target,
+        target_name: p.targetName,
+        state: 'planned' as const,
+        created_at: at,
+        updated_at: at,
+      })),
+    )
     await appendAudit(tx, at, {
       actor: opts.actor,
       action: 'action.act.start',
