@@ -18,6 +18,7 @@ import type {
   LinkVia,
   SourceName,
 } from '../domain/device.js'
+import { sortByRank, sortedOrder } from '../lib/sort.js'
 import type { TenantData } from '../snapshot/read-snapshot.js'
 import { KeySpace } from './key-space.js'
 import { UnionFind } from './union-find.js'
@@ -271,30 +272,17 @@ function keyTextPrefix(key: string): number {
   return keyPrefix({ source, id: key.slice(colon + 1) } as AnyRecord)
 }
 
-/**
- * Orders items by the key of their view, as a stable sort on the key text would. Comparing key strings alone
- * meant a cache miss per comparison (the strings are spread over a heap of gigabytes); numeric prefixes sit in one
- * array and decide almost every comparison.
- */
+/** Orders items by the key of their view, as a stable sort on the key text would (numeric key prefixes first). */
 export function sortByViewKey<T>(items: T[], viewOf: (item: T) => DeviceView): void {
-  const count = items.length
-  const prefix = new Float64Array(count)
-  const keys = new Array<string>(count)
-  for (let i = 0; i < count; i++) {
-    keys[i] = viewOf(items[i]!).key
-    prefix[i] = keyTextPrefix(keys[i]!)
-  }
-  const order = sortedOrder(prefix, (a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0))
-  const copy = items.slice()
-  for (let i = 0; i < count; i++) items[i] = copy[order[i]!]!
-}
-
-/** Positions 0..n-1 sorted by prefix, then by `tie`, then by position (a stable sort). */
-function sortedOrder(prefix: Float64Array, tie: (a: number, b: number) => number): number[] {
-  const order = new Array<number>(prefix.length)
-  for (let g = 0; g < prefix.length; g++) order[g] = g
-  order.sort((a, b) => prefix[a]! - prefix[b]! || tie(a, b) || a - b)
-  return order
+  const keys = new Array<string>(items.length)
+  sortByRank(
+    items,
+    (item, i) => {
+      keys[i] = viewOf(item).key
+      return keyTextPrefix(keys[i]!)
+    },
+    (a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0),
+  )
 }
 
 /** Groups in the order of their view keys, as a stable sort on the key text would give. */

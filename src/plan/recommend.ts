@@ -4,6 +4,7 @@ import type { AnyRecord } from '../domain/device.js'
 import type { Policy } from '../domain/policy.js'
 import type { Category, Evidence, Severity, Skipped, Suggestion, Undetermined } from '../domain/report.js'
 import type { DeviceEvaluation, RuleResult } from '../evaluate/evaluate.js'
+import { sortByRank } from '../lib/sort.js'
 import { summarizeDevice } from '../report/device-summary.js'
 import type { Outcome } from '../rules/rule.js'
 import { buildPlan } from './plan.js'
@@ -151,22 +152,6 @@ function suggestionFor(
 
 /** More than the number of categories: severity and category as one number. */
 const RANK_SPAN = 64
-
-/**
- * Sorts `items` by `rank`, then by `then` (given positions in the input), then by input position: what a stable
- * sort comparing rank, then `then`, gives.
- */
-function sortByRank<T>(items: T[], rank: (item: T) => number, then: (a: number, b: number) => number): void {
-  const ranks = new Float64Array(items.length)
-  const order = new Array<number>(items.length)
-  for (let i = 0; i < items.length; i++) {
-    ranks[i] = rank(items[i]!)
-    order[i] = i
-  }
-  order.sort((a, b) => ranks[a]! - ranks[b]! || then(a, b) || a - b)
-  const copy = items.slice()
-  for (let i = 0; i < items.length; i++) items[i] = copy[order[i]!]!
-}
 
 /** `deviceKey` of entry i, computed the first time a comparison needs it (names rarely tie). */
 function lazyKeys(
