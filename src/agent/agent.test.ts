@@ -246,6 +246,29 @@ describe.each(testBackends())('store and agent on $name', (backend) => {
       ])
     })
 
+    it("replaces only the completing tenant's suggestions, whether or not another tenant has any", async () => {
+      const store = await fresh()
+      const OTHER = '99999999-2222-3333-4444-555555555555'
+      const other = async () => (await listSuggestions(store, ADMIN, OTHER)).map((s) => s.id)
+      // Alone in the store (PGlite empties the table by TRUNCATE and writes the rows frozen), then re-run alone.
+      await runWith(store, [1, 2])
+      await runWith(store, [2, 3])
+      expect(await ids(store)).toEqual(['sg-0000000000000002', 'sg-0000000000000003'])
+      // A second tenant's run leaves the first tenant's suggestions alone, and the other way round.
+      const run = await startRun(store, { tenantId: OTHER, trigger: 'manual', actor: ADMIN })
+      await completeRun(store, run.id, fakeReport(OTHER, [7, 8]))
+      expect(await ids(store)).toEqual(['sg-0000000000000002', 'sg-0000000000000003'])
+      await runWith(store, [4])
+      expect(await ids(store)).toEqual(['sg-0000000000000004'])
+      expect(await other()).toEqual(['sg-0000000000000007', 'sg-0000000000000008'])
+      // Once the other tenant has none left, a run may empty the table again; still only its own rows change.
+      const empty = await startRun(store, { tenantId: OTHER, trigger: 'manual', actor: ADMIN })
+      await completeRun(store, empty.id, fakeReport(OTHER, []))
+      await runWith(store, [5, 6])
+      expect(await ids(store)).toEqual(['sg-0000000000000005', 'sg-0000000000000006'])
+      expect(await other()).toEqual([])
+    })
+
     it('stores large reports in batches and filters by category, platform and status', async () => {
       const store = await fresh()
       const items = Array.from({ length: 1_234 }, (_, i) => ({

@@ -1,4 +1,5 @@
 /** @module insertRows on every backend: what COPY's text format must escape comes back exactly as given. */
+import { sql } from 'kysely'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { insertRows } from './bulk-insert.js'
 import { testBackends } from './test-backends.js'
@@ -56,6 +57,58 @@ describe.each(testBackends())('insertRows on $name', (backend) => {
       .transaction()
       .execute((tx) => insertRows(store, tx, 'suggestions', rows, { copyBatchBytes: 64 }))
     expect(await store.db.selectFrom('suggestions').selectAll().orderBy('position').execute()).toEqual(back)
+  })
+
+  it('writes rows frozen into a table truncated in the same transaction, and only there', async () => {
+    const store = await backend.create()
+    await store.db.insertInto('tenants').values({ id: 't', created_at: T0 }).execute()
+    await store.db
+      .insertInto('runs')
+      .values({
+        id: 'r',
+        tenant_id: 't',
+        trigger: 'manual',
+        status: 'running',
+        actor: 'a',
+        started_at: T0,
+        pid: 1,
+        host: 'h',
+      })
+      .execute()
+    const rows = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        tenant_id: 't',
+        id: `s${from + i}`,
+        run_id: 'r',
+        position: i,
+        category: 'stale',
+        severity: 'medium',
+        platform: 'windows',
+        display_name: null,
+        suggestion: '{}',
+        device_keys: [],
+        status: 'notStarted',
+        assignee: null,
+        task_id: null,
+        first_seen_at: T0,
+      }))
+    const stored = async () =>
+      (await store.db.selectFrom('suggestions').select('id').orderBy('id').execute()).map((r) => r.id)
+    await store.db.transaction().execute((tx) => insertRows(store, tx, 'suggestions', rows(0, 2)))
+    await store.db.transaction().execute(async (tx) => {
+      await sql`truncate suggestions`.execute(tx)
+      await insertRows(store, tx, 'suggestions', rows(5, 3), { truncated: true, copyBatchBytes: 32 })
+    })
+    expect(await stored()).toEqual(['s5', 's6', 's7'])
+    if (store.kind === 'pglite') {
+      // COPY really is FREEZE there: claiming a truncation that did not happen is refused, and nothing is written.
+      await expect(
+        store.db
+          .transaction()
+          .execute((tx) => insertRows(store, tx, 'suggestions', rows(9, 1), { truncated: true })),
+      ).rejects.toThrow(/cannot perform COPY FREEZE/)
+      expect(await stored()).toEqual(['s5', 's6', 's7'])
+    }
   })
 
   it('inserts nothing for no rows, and fails the transaction on a bad row', async () => {

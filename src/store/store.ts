@@ -48,12 +48,15 @@ export interface Store {
   /**
    * PGlite only: `COPY table (columns) FROM` the given bytes (COPY's text format, UTF-8) on PGlite's one session, so
    * inside the transaction open on it, if any. Use `insertRows` (bulk-insert.ts), which encodes the rows.
+   * With `freeze`, rows are written frozen (COPY's FREEZE): only allowed when the table was created or truncated
+   * in the transaction open on the session.
    * @returns the number of rows COPY stored.
    */
   readonly copyIn?: (
     table: string,
     columns: readonly string[],
     data: Uint8Array<ArrayBuffer>,
+    opts?: { freeze?: boolean },
   ) => Promise<number>
   close(): Promise<void>
 }
@@ -100,7 +103,15 @@ async function openPGlite(dataDir: string, opts: OpenStoreOptions): Promise<Stor
   try {
     const { PGlite } = await import('@electric-sql/pglite')
     pglite = await PGlite.create(join(dataDir, PGLITE_SUBDIR), {
-      startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
+      startParams: [
+        ...PGlite.defaultStartParams,
+        '-c',
+        `shared_buffers=${PGLITE_SHARED_BUFFERS}`,
+        '-c',
+        'wal_level=minimal',
+        '-c',
+        'max_wal_senders=0',
+      ],
     })
     return await storeOnPGlite(pglite, { ...opts, location: dataDir, lock })
   } catch (err) {
@@ -149,12 +160,13 @@ export async function storeOnPGlite(pglite: PGlite, opts: PGliteStoreOptions = {
     location: opts.location ?? pglite.dataDir ?? 'memory://',
     clock: opts.clock ?? systemClock,
     runtime: runtimeOf(opts.runtime),
-    async copyIn(table, columns, data) {
+    async copyIn(table, columns, data, copyOpts = {}) {
       // Straight to PGlite rather than through the pool: node-postgres cannot send COPY data, PGlite reads it from
       // the blob. The pool's one connection is this same session, so a transaction Kysely holds open there holds
       // the COPY too (and Kysely's client is busy awaiting us, so nothing else is sent in between).
       const list = columns.map(quoteIdent).join(', ')
-      const [result] = await pglite.exec(`copy ${quoteIdent(table)} (${list}) from '/dev/blob'`, {
+      const freeze = copyOpts.freeze ? ' with (freeze)' : ''
+      const [result] = await pglite.exec(`copy ${quoteIdent(table)} (${list}) from '/dev/blob'${freeze}`, {
         blob: new BytesBlob(data),
       })
       return result?.affectedRows ?? 0

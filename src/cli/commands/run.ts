@@ -175,13 +175,23 @@ async function runCommand(opts: RunOptions): Promise<void> {
     const runPolicy = ctx?.instructions
       ? await applyInstructions(ctx.instructions, policy, "the agent's instructions")
       : policy
+    const readStarted = performance.now()
     const data = opts.demo
       ? await readDemo(opts, progress)
       : opts.snapshot
         ? await readSnapshotWithProgress(opts.snapshot, progress)
         : await readLiveTenant(tenant!, progress)
     const now = opts.asOf ?? data.takenAt ?? (opts.demo ? parseDemoAsOf() : Date.now())
-    return analyze(data, { now, policy: runPolicy })
+    const analyzeStarted = performance.now()
+    const report = analyze(data, { now, policy: runPolicy })
+    // Where a slow run spends its time, for --debug: reading the tenant, then the engine.
+    logger().debug({
+      event: 'run.evaluate.done',
+      readMs: Math.round(analyzeStarted - readStarted),
+      analyzeMs: Math.round(performance.now() - analyzeStarted),
+      devices: report.summary.counts.devices,
+    })
+    return report
   }
   // Recorded by default: the run is started (refused if one is running), then completed or marked failed.
   const report = opts.store
