@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { z } from 'zod'
 import { SOURCES } from './index.js'
-import { directReader, UNDECIDED } from './schema-helpers.js'
+import { directReader, internLabel, label, UNDECIDED } from './schema-helpers.js'
 import { TeamworkDevice } from './teams/index.js'
 
 /** Values a field can hold in JSON, weighted towards the ones the APIs send and the edges of each helper. */
@@ -111,5 +111,23 @@ describe('directReader', () => {
   it('leaves schemas it cannot read whole to zod', () => {
     // hardwareDetail is a nested object without a direct reader.
     expect(directReader(TeamworkDevice)).toBeNull()
+  })
+})
+
+describe('label', () => {
+  it('gives every value back unchanged, past the pool limit and for long text too, as zod does', () => {
+    const values = [
+      ...Array.from({ length: 10_050 }, (_, i) => `model ${i}`),
+      'x'.repeat(500),
+      '',
+      'Windows',
+    ]
+    for (const v of values) {
+      expect(internLabel(v)).toBe(v)
+      expect(label.parse(v)).toBe(v)
+    }
+    expect(label.parse(null)).toBeNull()
+    expect(label.parse(undefined)).toBeNull()
+    expect(label.safeParse(7).success).toBe(false)
   })
 })

@@ -64,6 +64,41 @@ export const text = withReader(
   (v) => (typeof v === 'string' ? v : v == null ? null : UNDECIDED),
 )
 
+/**
+ * At most this many distinct values are shared; later ones are kept as read. The pool lives as long as the process
+ * (`offboard serve` reads the same tenant again and again), so it is bounded in case a field is not the small set
+ * of values it is expected to be.
+ */
+const LABEL_POOL_LIMIT = 10_000
+/** Longer text is kept as read: a label is a short name, and a long value is unlikely to repeat. */
+const LABEL_MAX_LENGTH = 64
+const labelPool = new Map<string, string>()
+
+/**
+ * One copy of each label value, shared by every record that holds it. `JSON.parse` makes a new string for each
+ * occurrence of a value longer than a few characters, so a million records held a million copies of
+ * "Windows 11 Enterprise"-like values: a sixth of the records' memory at 100,000 devices (475 → 393 bytes per
+ * record, measured with `--expose-gc` and `heapUsed`).
+ */
+export function internLabel(value: string): string {
+  const shared = labelPool.get(value)
+  if (shared !== undefined) return shared
+  if (labelPool.size < LABEL_POOL_LIMIT && value.length <= LABEL_MAX_LENGTH) labelPool.set(value, value)
+  return value
+}
+
+/**
+ * Optional text drawn from a small set of values (OS names and versions, models, states, enrolment types): as
+ * {@link text}, with each value shared through {@link internLabel}.
+ */
+export const label = withReader(
+  z
+    .string()
+    .nullish()
+    .transform((v) => (v == null ? null : internLabel(v))),
+  (v) => (typeof v === 'string' ? internLabel(v) : v == null ? null : UNDECIDED),
+)
+
 /** Optional boolean. */
 export const flag = withReader(
   z

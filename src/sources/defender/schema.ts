@@ -1,6 +1,6 @@
 /** @module Defender for Endpoint `machine`: only the fields offboard reads (reference §4.2, incl. undocumented ones). */
 import { z } from 'zod'
-import { flag, recordId, text, textList, timestamp, UNDECIDED, withReader } from '../schema-helpers.js'
+import { flag, label, recordId, text, textList, timestamp, UNDECIDED, withReader } from '../schema-helpers.js'
 
 const BUILD_DIGITS = /^\d+$/
 
@@ -23,13 +23,13 @@ export const DefenderMachine = z.object({
   computerDnsName: text,
   firstSeen: timestamp,
   lastSeen: timestamp,
-  osPlatform: text,
+  osPlatform: label,
   osBuild,
-  version: text,
-  healthStatus: text,
-  onboardingStatus: text,
+  version: label,
+  healthStatus: label,
+  onboardingStatus: label,
   // The documentation spells it `onboardingstatus`; real responses say `onboardingStatus` (reference §4.2).
-  onboardingstatus: text,
+  onboardingstatus: label,
   aadDeviceId: text,
   machineTags: textList,
   isExcluded: flag,

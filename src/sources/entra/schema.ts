@@ -1,6 +1,6 @@
 /** @module Graph v1.0 `device`: only the fields offboard reads (reference §2.2). */
 import { z } from 'zod'
-import { flag, recordId, text, textList, timestamp } from '../schema-helpers.js'
+import { flag, label, recordId, text, textList, timestamp } from '../schema-helpers.js'
 
 export const EntraDevice = z.object({
   id: recordId,
@@ -9,19 +9,19 @@ export const EntraDevice = z.object({
   accountEnabled: flag,
   approximateLastSignInDateTime: timestamp,
   registrationDateTime: timestamp,
-  operatingSystem: text,
-  operatingSystemVersion: text,
-  trustType: text,
-  profileType: text,
+  operatingSystem: label,
+  operatingSystemVersion: label,
+  trustType: label,
+  profileType: label,
   isManaged: flag,
-  mdmAppId: text,
-  deviceOwnership: text,
-  enrollmentType: text,
-  managementType: text,
+  mdmAppId: label,
+  deviceOwnership: label,
+  enrollmentType: label,
+  managementType: label,
   physicalIds: textList,
   onPremisesSyncEnabled: flag,
-  deviceCategory: text,
-  manufacturer: text,
-  model: text,
+  deviceCategory: label,
+  manufacturer: label,
+  model: label,
 })
 export type EntraDevice = z.infer<typeof EntraDevice>
