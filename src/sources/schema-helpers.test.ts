@@ -116,12 +116,7 @@ describe('directReader', () => {
 
 describe('label', () => {
   it('gives every value back unchanged, past the pool limit and for long text too, as zod does', () => {
-    const values = [
-      ...Array.from({ length: 10_050 }, (_, i) => `model ${i}`),
-      'x'.repeat(500),
-      '',
-      'Windows',
-    ]
+    const values = [...Array.from({ length: 10_050 }, (_, i) => `model ${i}`), 'x'.repeat(500), '', 'Windows']
     for (const v of values) {
       expect(internLabel(v)).toBe(v)
       expect(label.parse(v)).toBe(v)
