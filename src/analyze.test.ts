@@ -448,4 +448,20 @@ describe('analyze', () => {
 
     expect(b).toEqual(a)
   })
+
+  it('with consume, empties the records lists it was handed and reports exactly what it reports without', () => {
+    const kept = tenantFromDevice(removedFromIntune())
+    const handed = tenantFromDevice(removedFromIntune())
+    const expected = analyze(kept, { now: NOW })
+    expect(analyze(handed, { now: NOW, consume: true })).toEqual(expected)
+    expect(expected.sources.entra.records).toBe(1)
+    expect(expected.suggestions).toHaveLength(1)
+    expect([handed.intune, handed.entra, handed.autopilot, handed.defender].map((l) => l.records)).toEqual([
+      [],
+      [],
+      [],
+      [],
+    ])
+    expect(kept.entra.records).toHaveLength(1)
+  })
 })

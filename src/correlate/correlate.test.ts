@@ -467,6 +467,21 @@ describe('correlate: the healthy device', () => {
     )
   })
 
+  it('once released, keeps the records of the views built so far, and refuses links and new views', () => {
+    const d = healthyRecords()
+    const correlation = correlate(
+      tenantOf({ intune: [d.intune], entra: [d.entra], autopilot: [d.autopilot], defender: [d.defender] }),
+    )
+    const kept: DeviceView[] = []
+    correlation.forEach((v) => kept.push(v))
+    expect(only(kept).links).toHaveLength(5)
+    correlation.release()
+    expect(recordsOf(only(kept)).map(keyOf)).toHaveLength(4)
+    expect(() => only(kept).links).toThrow(`the links of device autopilot:${IDS.autopilot} are gone`)
+    expect(() => correlation.forEach(() => {})).toThrow(/the correlation was released/)
+    expect(() => correlation.views).toThrow(/the correlation was released/)
+  })
+
   it('gives no views for an empty tenant', () => {
     expect(correlate(tenantOf({})).views).toEqual([])
   })

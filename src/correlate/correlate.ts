@@ -86,14 +86,30 @@ interface Index {
  * collector's generations, although most devices end up only counted.
  */
 export class Correlation {
-  readonly #index: Index
+  readonly #ref: IndexRef
   #views: DeviceView[] | undefined
   /** How many device views the tenant has. */
   readonly size: number
 
   constructor(index: Index) {
-    this.#index = index
+    this.#ref = { index }
     this.size = index.groupStart.length - 1
+  }
+
+  get #index(): Index {
+    if (this.#ref.index === null)
+      throw new Error('the correlation was released: no views can be built from it.')
+    return this.#ref.index
+  }
+
+  /**
+   * Drops the index, which holds every record of the tenant. Views built so far keep their own records but can no
+   * longer derive their links. Every view holds the index for its links, so without this the few views a run keeps
+   * (the devices its report names) kept the records of every device alive until the report was built.
+   */
+  release(): void {
+    this.#ref.index = null
+    this.#views = undefined
   }
 
   /**
@@ -101,7 +117,8 @@ export class Correlation {
    * Views come in an unspecified (but input-determined) order: callers that keep some sort them with `byViewKey`.
    */
   forEach(visit: (view: DeviceView) => void): void {
-    for (let g = 0; g < this.size; g++) visit(buildView(this.#index, g))
+    const index = this.#index
+    for (let g = 0; g < this.size; g++) visit(buildView(index, this.#ref, g))
   }
 
   /**
@@ -113,7 +130,7 @@ export class Correlation {
       const index = this.#index
       const order = groupsByKey(index)
       const views: DeviceView[] = new Array(order.length)
-      for (let v = 0; v < order.length; v++) views[v] = buildView(index, order[v]!)
+      for (let v = 0; v < order.length; v++) views[v] = buildView(index, this.#ref, order[v]!)
       this.#views = views
     }
     return this.#views
@@ -396,10 +413,10 @@ const EMPTY: never[] = Object.freeze([]) as unknown as never[]
  * view), and they were most of a view's memory.
  */
 class CorrelatedView implements DeviceView {
-  readonly #index: Index
+  readonly #ref: IndexRef
   readonly #group: number
   constructor(
-    index: Index,
+    ref: IndexRef,
     group: number,
     readonly key: string,
     readonly entra: EntraRecord[],
@@ -410,12 +427,17 @@ class CorrelatedView implements DeviceView {
     readonly ambiguities: string[],
     readonly teamsDevice: boolean,
   ) {
-    this.#index = index
+    this.#ref = ref
     this.#group = group
   }
 
   get links(): Link[] {
-    return linksOf(this.#index, this.#group)
+    const index = this.#ref.index
+    if (index === null)
+      throw new Error(
+        `the links of device ${this.key} are gone: its correlation was released after evaluation.`,
+      )
+    return linksOf(index, this.#group)
   }
 }
 
@@ -452,7 +474,12 @@ function recordsIn<T extends AnyRecord>(
 /** Which source each position of a group's run holds: members are in record order, so sources come in this order. */
 const RUN_ORDER = ['intune', 'entra', 'autopilot', 'defender'] as const
 
-function buildView(index: Index, g: number): DeviceView {
+/** The index, as views hold it: through this box, which `Correlation.release` empties. */
+interface IndexRef {
+  index: Index | null
+}
+
+function buildView(index: Index, ref: IndexRef, g: number): DeviceView {
   const { records, members, scratch } = index
   const from = index.groupStart[g]!
   const to = index.groupStart[g + 1]!
@@ -577,7 +604,7 @@ function buildView(index: Index, g: number): DeviceView {
   // The smallest `source:id`: the first record (ids are sorted) of the first source in alphabetical order.
   const keyRec = autopilot[0] ?? defender[0] ?? entra[0] ?? intune[0]!
   return new CorrelatedView(
-    index,
+    ref,
     g,
     `${keyRec.source}:${keyRec.id}`,
     entra,

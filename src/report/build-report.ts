@@ -10,6 +10,8 @@ import { summarize } from './summary.js'
 
 export interface ReportInput {
   data: TenantData
+  /** Records read from each source (`data`'s lists may have been emptied since, see `analyze`'s `consume`). */
+  recordCounts: Record<SourceName, number>
   now: number
   policy: Policy
   version: string
@@ -25,7 +27,7 @@ export function buildReport(input: ReportInput): Report {
   for (const name of SOURCE_NAMES) {
     const load = data[name]
     const def = SOURCES[name]
-    const status: SourceStatus = { status: load.status, records: load.records.length }
+    const status: SourceStatus = { status: load.status, records: input.recordCounts[name] }
     const warning =
       input.sourceWarnings[name] ??
       (load.status === 'missing'

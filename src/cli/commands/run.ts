@@ -183,7 +183,7 @@ async function runCommand(opts: RunOptions): Promise<void> {
         : await readLiveTenant(tenant!, progress)
     const now = opts.asOf ?? data.takenAt ?? (opts.demo ? parseDemoAsOf() : Date.now())
     const analyzeStarted = performance.now()
-    const report = analyze(data, { now, policy: runPolicy })
+    const report = analyze(data, { now, policy: runPolicy, consume: true })
     // Where a slow run spends its time, for --debug: reading the tenant, then the engine.
     logger().debug({
       event: 'run.evaluate.done',
@@ -356,7 +356,7 @@ export async function runScheduled(ctx: { tenantId: string; trigger: 'schedule' 
         ? await applyInstructions(run.instructions, policy, "the agent's instructions")
         : policy
       const data = await readLiveTenant(config, false)
-      return analyze(data, { now: data.takenAt ?? Date.now(), policy: runPolicy })
+      return analyze(data, { now: data.takenAt ?? Date.now(), policy: runPolicy, consume: true })
     },
   )
 }
