@@ -473,7 +473,9 @@ describe('correlate: the healthy device', () => {
       tenantOf({ intune: [d.intune], entra: [d.entra], autopilot: [d.autopilot], defender: [d.defender] }),
     )
     const kept: DeviceView[] = []
-    correlation.forEach((v) => kept.push(v))
+    correlation.forEach((v) => {
+      kept.push(v)
+    })
     expect(only(kept).links).toHaveLength(5)
     correlation.release()
     expect(recordsOf(only(kept)).map(keyOf)).toHaveLength(4)
