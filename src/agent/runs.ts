@@ -309,8 +309,7 @@ export async function completeRun(
   opts: CompleteRunOptions = {},
 ): Promise<RunRecord> {
   const at = store.clock()
-  let removal = 'deleted' as Removal
-  const completed = await store.db.transaction().execute(async (tx) => {
+  const { completed, removal } = await store.db.transaction().execute(async (tx) => {
     const run = await tx
       .selectFrom('runs')
       .select(RUN_COLUMNS)
@@ -347,7 +346,7 @@ export async function completeRun(
           .execute()
       ).map((t) => [t.suggestion_id, t]),
     )
-    removal = await removeSuggestions(store, tx, tenantId)
+    const removal = await removeSuggestions(store, tx, tenantId)
     // Built as COPY takes them, so that no more than one suggestion's JSON text is alive at a time.
     function* rows() {
       for (const [position, s] of report.suggestions.entries()) {
@@ -431,7 +430,7 @@ export async function completeRun(
       },
       result: 'ok',
     })
-    return toRecord(updated)
+    return { completed: toRecord(updated), removal }
   })
   // A truncated table has no dead rows; vacuuming it anyway rewrote every page (150 MB of WAL at 100k devices).
   await reclaimSpace(store, removal === 'truncated' ? ['runs'] : ['suggestions', 'runs'])
@@ -546,7 +545,7 @@ export async function withRecordedRun(
 ): Promise<Report> {
   const open =
     typeof opts.store === 'function' ? opts.store : () => Promise.resolve(borrowStore(opts.store as Store))
-  const started = performance.now()
+  const t0 = performance.now()
   const ctx = await using(open, async (store): Promise<RunContext> => {
     const run = await startRun(store, opts)
     const agent = await findAgent(store.db, run.tenantId)
@@ -558,7 +557,7 @@ export async function withRecordedRun(
         : null,
     }
   })
-  const startedMs = Math.round(performance.now() - started)
+  const t1 = performance.now()
   let report: Report
   try {
     report = await produce(ctx)
@@ -567,7 +566,7 @@ export async function withRecordedRun(
     await using(open, (store) => failRun(store, ctx.run.id, err)).catch(() => {})
     throw err
   }
-  const produced = performance.now()
+  const t2 = performance.now()
   await using(open, async (store) => {
     try {
       await completeRun(store, ctx.run.id, report, opts)
@@ -580,9 +579,9 @@ export async function withRecordedRun(
   logger().debug({
     event: 'runs.recordedRun.done',
     runId: ctx.run.id,
-    startMs: startedMs,
-    produceMs: Math.round(produced - started) - startedMs,
-    completeMs: Math.round(performance.now() - produced),
+    startMs: Math.round(t1 - t0),
+    produceMs: Math.round(t2 - t1),
+    completeMs: Math.round(performance.now() - t2),
   })
   return report
 }

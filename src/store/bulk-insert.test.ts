@@ -2,12 +2,51 @@
 import { sql } from 'kysely'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { insertRows } from './bulk-insert.js'
+import type { Store } from './store.js'
 import { testBackends } from './test-backends.js'
 
 const T0 = new Date('2026-01-01T00:00:00.123Z')
 /** Every character COPY's text format or an array literal treats specially, and some that need UTF-8. */
 const AWKWARD =
   'tab\there, new\nline, cr\rreturn, back\\slash \\N, "quotes", {braces}, commas, NULL, émoji 🧹 — ›'
+
+/** Tenant `t` with a running run `r`, which suggestion rows refer to. */
+async function tenantWithRun(store: Store): Promise<void> {
+  await store.db.insertInto('tenants').values({ id: 't', created_at: T0 }).execute()
+  await store.db
+    .insertInto('runs')
+    .values({
+      id: 'r',
+      tenant_id: 't',
+      trigger: 'manual',
+      status: 'running',
+      actor: 'a',
+      started_at: T0,
+      pid: 1,
+      host: 'h',
+    })
+    .execute()
+}
+
+/** A plain suggestion row of run `r`; tests override the columns they are about. */
+function suggestionRow(id: string, position: number) {
+  return {
+    tenant_id: 't',
+    id,
+    run_id: 'r',
+    position,
+    category: 'stale',
+    severity: 'medium',
+    platform: 'windows',
+    display_name: null as string | null,
+    suggestion: '{}',
+    device_keys: [] as string[],
+    status: 'notStarted',
+    assignee: null,
+    task_id: null as number | null,
+    first_seen_at: T0,
+  }
+}
 
 describe.each(testBackends())('insertRows on $name', (backend) => {
   beforeAll(() => backend.setup(), 60_000)
@@ -16,36 +55,14 @@ describe.each(testBackends())('insertRows on $name', (backend) => {
 
   it('stores text, JSON, arrays, numbers, nulls and instants exactly as given', async () => {
     const store = await backend.create()
-    await store.db.insertInto('tenants').values({ id: 't', created_at: T0 }).execute()
-    await store.db
-      .insertInto('runs')
-      .values({
-        id: 'r',
-        tenant_id: 't',
-        trigger: 'manual',
-        status: 'running',
-        actor: 'a',
-        started_at: T0,
-        pid: 1,
-        host: 'h',
-      })
-      .execute()
+    await tenantWithRun(store)
     const document = { text: AWKWARD, nested: { list: [AWKWARD, null, 1.5] } }
     const rows = [0, 1, 2].map((position) => ({
-      tenant_id: 't',
-      id: `s${position}`,
-      run_id: 'r',
-      position,
-      category: 'stale',
-      severity: 'medium',
-      platform: 'windows',
+      ...suggestionRow(`s${position}`, position),
       display_name: position === 1 ? null : AWKWARD,
       suggestion: JSON.stringify(document),
       device_keys: position === 2 ? [] : [AWKWARD, 'NULL', '', 'entra:x'],
-      status: 'notStarted',
-      assignee: null,
       task_id: position === 0 ? 7 : null,
-      first_seen_at: T0,
     }))
     await store.db.transaction().execute((tx) => insertRows(store, tx, 'suggestions', rows))
     const back = await store.db.selectFrom('suggestions').selectAll().orderBy('position').execute()
@@ -61,37 +78,9 @@ describe.each(testBackends())('insertRows on $name', (backend) => {
 
   it('writes rows frozen into a table truncated in the same transaction, and only there', async () => {
     const store = await backend.create()
-    await store.db.insertInto('tenants').values({ id: 't', created_at: T0 }).execute()
-    await store.db
-      .insertInto('runs')
-      .values({
-        id: 'r',
-        tenant_id: 't',
-        trigger: 'manual',
-        status: 'running',
-        actor: 'a',
-        started_at: T0,
-        pid: 1,
-        host: 'h',
-      })
-      .execute()
+    await tenantWithRun(store)
     const rows = (from: number, n: number) =>
-      Array.from({ length: n }, (_, i) => ({
-        tenant_id: 't',
-        id: `s${from + i}`,
-        run_id: 'r',
-        position: i,
-        category: 'stale',
-        severity: 'medium',
-        platform: 'windows',
-        display_name: null,
-        suggestion: '{}',
-        device_keys: [],
-        status: 'notStarted',
-        assignee: null,
-        task_id: null,
-        first_seen_at: T0,
-      }))
+      Array.from({ length: n }, (_, i) => suggestionRow(`s${from + i}`, i))
     const stored = async () =>
       (await store.db.selectFrom('suggestions').select('id').orderBy('id').execute()).map((r) => r.id)
     await store.db.transaction().execute((tx) => insertRows(store, tx, 'suggestions', rows(0, 2)))
