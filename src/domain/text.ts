@@ -32,3 +32,15 @@ export function lowerCaseIn(text: string | null | undefined, values: readonly st
   for (let i = 0; i < values.length; i++) if (lowerCaseIs(text, values[i]!)) return true
   return false
 }
+
+/**
+ * `text`, stored as one flat string. A sentence built by template literals and joins is a tree of the pieces
+ * joined (V8's cons strings); a finding's message is kept until the report is written, and at a million devices
+ * those trees took three times the bytes of the text (measured: 594 against about 200 bytes per flagged device).
+ * Converting a string to a number makes V8 flatten it in place; the number is discarded. Where an engine does not
+ * do this, the text is unchanged and only the saving is lost.
+ */
+export function flatten(text: string): string {
+  Number(text)
+  return text
+}

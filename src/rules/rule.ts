@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { AnyRecord, DeviceView, SourceName } from '../domain/device.js'
 import { SourceName as SourceNameSchema } from '../domain/device.js'
 import { Category, type Evidence, Severity, type UnknownReason } from '../domain/report.js'
+import { flatten } from '../domain/text.js'
 
 /** What a rule concluded about one device. "Could not judge" is an answer; a guess is not. */
 export type Outcome =
@@ -17,9 +18,10 @@ export type Outcome =
   | { kind: 'notApplicable'; reason: string }
   | { kind: 'unknown'; reason: UnknownReason; detail: string }
 
+/** A finding. Its message is kept until the report is written, so it is stored flat (`flatten`). */
 export const flag = (message: string, evidence: Evidence[], targets: AnyRecord[]): Outcome => ({
   kind: 'flag',
-  message,
+  message: flatten(message),
   evidence,
   targets,
 })
@@ -68,7 +70,7 @@ const NOT_APPLICABLE = new Map<string, Outcome>()
 export const unknown = (reason: UnknownReason, detail: string): Outcome => ({
   kind: 'unknown',
   reason,
-  detail,
+  detail: flatten(detail),
 })
 
 /** What a source looks like to the rules: connected or not, and whether its absence can be trusted. */
