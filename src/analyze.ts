@@ -15,9 +15,9 @@ export interface AnalyzeOptions {
   policy?: Policy
   /**
    * The caller hands `data` over and will not read its records again: once every device is evaluated, the records
-   * lists are emptied, so that the records of the devices the report does not name (most of them) are garbage
-   * before the suggestions are built. At a million devices the records are about a gigabyte, and holding all of
-   * them beside the finished report made the end of the engine the run's peak of memory.
+   * lists are emptied and the correlation keeps only the records of the devices the report names, each let go once
+   * its entry is built. At a million devices the records are about a gigabyte, and holding all of them beside the
+   * finished report made the end of the engine the run's peak of memory.
    */
   consume?: boolean
 }
@@ -25,15 +25,18 @@ export interface AnalyzeOptions {
 export function analyze(data: TenantData, opts: AnalyzeOptions): Report {
   const policy = opts.policy ?? DEFAULT_POLICY
   const correlation = correlate(data)
-  const { assessment, devices, notable } = evaluateTenant(data, correlation, { now: opts.now, policy })
-  if (opts.consume) correlation.release()
+  const { assessment, devices, notable } = evaluateTenant(data, correlation, {
+    now: opts.now,
+    policy,
+    consume: opts.consume,
+  })
   const recordCounts = {} as Record<SourceName, number>
   for (const name of SOURCE_NAMES) {
     recordCounts[name] = data[name].records.length
-    // The views the report names hold their own lists of their records.
+    // The correlation holds the records of the devices the report names, until their entries are built.
     if (opts.consume) data[name].records = []
   }
-  const recommendations = recommend(notable, { now: opts.now, policy })
+  const recommendations = recommend(notable(), { now: opts.now, policy })
   return buildReport({
     data,
     recordCounts,

@@ -364,6 +364,56 @@ describe('correlate: properties over a generated fleet', () => {
     )
   })
 
+  it('builds again, for any subset of groups, the views forEach built, in the order a sort by key gives', () => {
+    fc.assert(
+      fc.property(fleetShapes, fc.gen(), (shapes, g) => {
+        const { data } = buildFleet(shapes)
+        const correlation = correlate(data)
+        const built = new Map<number, DeviceView>()
+        correlation.forEach((view, group) => {
+          built.set(group, view)
+        })
+        const groups = [...built.keys()]
+        const subset = g(fc.subarray, groups)
+        const order = correlation.sortGroups(subset)
+        expect([...order].sort((a, b) => a - b)).toEqual(subset)
+        const keys = order.map((group) => correlation.view(group).key)
+        expect(keys).toEqual(subset.map((group) => built.get(group)!.key).sort())
+        for (const group of subset) expect(correlation.view(group)).toEqual(built.get(group))
+        expect(correlation.sortGroups(groups).map((group) => correlation.view(group))).toEqual(
+          correlation.views,
+        )
+      }),
+      RUNS,
+    )
+  })
+
+  it('lets go of the records of the groups not retained, and of a dropped group', () => {
+    const d = healthyRecords()
+    const other = { ...d.entra, id: OTHER_ENTRA_OBJECT, deviceId: OTHER_ENTRA_DEVICE, displayName: 'other' }
+    const correlation = correlate(
+      tenantOf({
+        intune: [d.intune],
+        entra: [d.entra, other],
+        autopilot: [d.autopilot],
+        defender: [d.defender],
+      }),
+    )
+    const groups: number[] = []
+    const keys: string[] = []
+    correlation.forEach((view, group) => {
+      groups.push(group)
+      keys.push(view.key)
+    })
+    const kept = groups[keys.indexOf(`autopilot:${IDS.autopilot}`)]!
+    const letGo = groups[keys.indexOf(`entra:${OTHER_ENTRA_OBJECT}`)]!
+    correlation.retain([kept])
+    expect(recordsOf(correlation.view(kept)).map(keyOf)).toHaveLength(4)
+    expect(() => correlation.view(letGo)).toThrow(TypeError)
+    correlation.drop(kept)
+    expect(() => correlation.view(kept)).toThrow(TypeError)
+  })
+
   it('keys every view by its smallest source:id and sorts views and records', () => {
     fc.assert(
       fc.property(fleetShapes, (shapes) => {
@@ -425,6 +475,7 @@ describe('correlate: view order', () => {
 // ---------------------------------------------------------------------------------------------------------------
 
 const OTHER_ENTRA_DEVICE = '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0'
+const OTHER_ENTRA_OBJECT = '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f'
 const OLD_ENTRA_DEVICE = '7a0c9b1e-2d3f-4e5a-8b6c-9d0e1f2a3b4c'
 const OLD_INTUNE = '1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9'
 

@@ -18,7 +18,7 @@ import type {
   LinkVia,
   SourceName,
 } from '../domain/device.js'
-import { sortByRank, sortedOrder } from '../lib/sort.js'
+import { sortedOrder } from '../lib/sort.js'
 import type { TenantData } from '../snapshot/read-snapshot.js'
 import { KeySpace } from './key-space.js'
 import { UnionFind } from './union-find.js'
@@ -35,6 +35,12 @@ interface Reference {
 
 /** No key in this slot. */
 const NONE = -1
+
+/**
+ * What a record let go of (`Correlation.retain`) is replaced by in the index: nothing, so that a view built from it
+ * by mistake fails at once rather than showing another device's data.
+ */
+const DROPPED = undefined as unknown as AnyRecord
 
 /**
  * Records grouped by key, in record order (a compressed adjacency list: `list[start[k]..start[k+1])` are the
@@ -113,12 +119,45 @@ export class Correlation {
   }
 
   /**
-   * Builds each view once and hands it to `visit`; nothing is kept, so a view the caller drops is garbage at once.
-   * Views come in an unspecified (but input-determined) order: callers that keep some sort them with `byViewKey`.
+   * Builds each view once and hands it to `visit` with its group number (for `view`); nothing is kept, so a view
+   * the caller drops is garbage at once. Views come in an unspecified (but input-determined) order: callers that
+   * keep some sort them with `sortGroups`.
    */
-  forEach(visit: (view: DeviceView) => void): void {
+  forEach(visit: (view: DeviceView, group: number) => void): void {
     const index = this.#index
-    for (let g = 0; g < this.size; g++) visit(buildView(index, this.#ref, g))
+    for (let g = 0; g < this.size; g++) visit(buildView(index, this.#ref, g), g)
+  }
+
+  /** The view of group `group` (a number `forEach` gave), built anew: equal to the one `forEach` built. */
+  view(group: number): DeviceView {
+    return buildView(this.#index, this.#ref, group)
+  }
+
+  /**
+   * Groups (numbers `forEach` gave) in the order of their views' keys, as a stable sort of their views by key
+   * would give, without building them.
+   */
+  sortGroups(groups: readonly number[]): number[] {
+    const order = groupsByKey(this.#index, groups)
+    for (let k = 0; k < order.length; k++) order[k] = groups[order[k]!]!
+    return order
+  }
+
+  /**
+   * Lets go of the records of every group but `groups`: no view can be built for the others any more. For a run,
+   * which builds views again only for the devices its report names (see `evaluateTenant`).
+   */
+  retain(groups: readonly number[]): void {
+    const { records, members, groupStart } = this.#index
+    const keep = new Uint8Array(records.length)
+    for (const g of groups) for (let m = groupStart[g]!; m < groupStart[g + 1]!; m++) keep[members[m]!] = 1
+    for (let i = 0; i < records.length; i++) if (keep[i] === 0) records[i] = DROPPED
+  }
+
+  /** Lets go of the records of one group, once its view is built for the last time (see `retain`). */
+  drop(group: number): void {
+    const { records, members, groupStart } = this.#index
+    for (let m = groupStart[group]!; m < groupStart[group + 1]!; m++) records[members[m]!] = DROPPED
   }
 
   /**
@@ -128,7 +167,7 @@ export class Correlation {
   get views(): DeviceView[] {
     if (this.#views === undefined) {
       const index = this.#index
-      const order = groupsByKey(index)
+      const order = groupsByKey(index, null)
       const views: DeviceView[] = new Array(order.length)
       for (let v = 0; v < order.length; v++) views[v] = buildView(index, this.#ref, order[v]!)
       this.#views = views
@@ -282,35 +321,20 @@ function keyPrefix(rec: AnyRecord): number {
   return prefix
 }
 
-/** `keyPrefix` of a view key's text (`source:id`). */
-function keyTextPrefix(key: string): number {
-  const colon = key.indexOf(':')
-  const source = key.slice(0, colon) as SourceName
-  return keyPrefix({ source, id: key.slice(colon + 1) } as AnyRecord)
-}
-
-/** Orders items by the key of their view, as a stable sort on the key text would (numeric key prefixes first). */
-export function sortByViewKey<T>(items: T[], viewOf: (item: T) => DeviceView): void {
-  const keys = new Array<string>(items.length)
-  sortByRank(
-    items,
-    (item, i) => {
-      keys[i] = viewOf(item).key
-      return keyTextPrefix(keys[i]!)
-    },
-    (a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0),
-  )
-}
-
-/** Groups in the order of their view keys, as a stable sort on the key text would give. */
-function groupsByKey(index: Index): number[] {
+/**
+ * Positions in `groups` (every group when null) in the order of their view keys, as a stable sort on the key text
+ * would give.
+ */
+function groupsByKey(index: Index, subset: readonly number[] | null): number[] {
   const { members, groupStart, records } = index
-  const groups = groupStart.length - 1
+  const groups = subset === null ? groupStart.length - 1 : subset.length
   const keyRecord = new Int32Array(groups)
-  for (let g = 0; g < groups; g++)
-    keyRecord[g] = smallestRecord(members, groupStart[g]!, groupStart[g + 1]!, records)
+  for (let k = 0; k < groups; k++) {
+    const g = subset === null ? k : subset[k]!
+    keyRecord[k] = smallestRecord(members, groupStart[g]!, groupStart[g + 1]!, records)
+  }
   const prefix = new Float64Array(groups)
-  for (let g = 0; g < groups; g++) prefix[g] = keyPrefix(records[keyRecord[g]!]!)
+  for (let k = 0; k < groups; k++) prefix[k] = keyPrefix(records[keyRecord[k]!]!)
   // Same prefix, so the same source: the ids decide.
   return sortedOrder(prefix, (a, b) => {
     const ia = records[keyRecord[a]!]!.id

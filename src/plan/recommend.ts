@@ -28,8 +28,9 @@ export interface Recommendations {
   undetermined: Undetermined[]
 }
 
+/** `evaluations` may be built as they are read (`TenantEvaluation.notable`): each is read once, in order. */
 export function recommend(
-  evaluations: DeviceEvaluation[],
+  evaluations: Iterable<DeviceEvaluation>,
   opts: { now: number; policy: Policy },
 ): Recommendations {
   const out: Recommendations = { suggestions: [], skipped: [], undetermined: [] }
