@@ -1,5 +1,8 @@
 /** @module Tests of rule preparation (params from the policy) and the engine's guard over missing, failed or untrusted sources. */
-import { describe, expect, it } from 'vitest'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import {
   ALL_OK,
@@ -9,12 +12,16 @@ import {
   onlyView,
   tenantFromDevice,
 } from '../../test/fixtures/tenant.js'
+import { correlate } from '../correlate/correlate.js'
+import { DEMO_AS_OF, writeDemoSnapshot } from '../demo/generate.js'
 import { type DeviceView, recordsOf, type SourceName } from '../domain/device.js'
 import { DEFAULT_POLICY, Policy } from '../domain/policy.js'
 import { InputError } from '../lib/errors.js'
 import { RULES } from '../rules/index.js'
 import { defineRule, flag, pass, type RuleDefinition, type SourceStates } from '../rules/rule.js'
-import { evaluateViews, prepareRules } from './evaluate.js'
+import { readSnapshot, type TenantData } from '../snapshot/read-snapshot.js'
+import { assessSources } from './brakes.js'
+import { type DeviceEvaluation, evaluateTenant, evaluateViews, prepareRules } from './evaluate.js'
 
 const RULE_TEXT = {
   rationale: 'A rule made for the engine tests, not a real finding.',
@@ -296,5 +303,56 @@ describe('the guard over sources', () => {
     const removed = ev!.results.find((r) => r.rule.id === 'removed-from-intune')!
 
     expect(removed.outcome).toMatchObject({ kind: 'unknown', reason: 'source-unavailable' })
+  })
+})
+
+describe('evaluateTenant', () => {
+  let dir = ''
+  let data: TenantData
+  const now = Date.parse(DEMO_AS_OF)
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'offboard-evaluate-'))
+    await writeDemoSnapshot(dir, { devices: 400, seed: 3 })
+    data = await readSnapshot(dir)
+  })
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('names the devices, in the order and with the results evaluateViews gives after assessSources', () => {
+    const named = (ev: DeviceEvaluation) => ({
+      key: ev.view.key,
+      skip: ev.skip,
+      results: ev.results
+        .filter((r) => r.outcome.kind === 'flag' || r.outcome.kind === 'unknown')
+        .map((r) => ({ rule: r.rule.id, outcome: r.outcome })),
+    })
+    const { views } = correlate(data)
+    const assessment = assessSources(data, views, DEFAULT_POLICY)
+    const expected = evaluateViews(views, { now, policy: DEFAULT_POLICY, sources: assessment.states })
+      .map(named)
+      .filter((ev) => ev.skip !== null || ev.results.length > 0)
+
+    const evaluation = evaluateTenant(data, correlate(data), { now, policy: DEFAULT_POLICY })
+    expect(evaluation.assessment).toEqual(assessment)
+    expect(evaluation.devices).toBe(views.length)
+    expect(evaluation.notableCount).toBe(expected.length)
+    expect([...evaluation.notable()].map(named)).toEqual(expected)
+    // Every kind of entry is there, and most devices are not.
+    const outcomes = expected.flatMap((ev) => ev.results.map((r) => r.outcome.kind))
+    expect(expected.some((ev) => ev.skip !== null)).toBe(true)
+    expect(outcomes).toContain('flag')
+    expect(outcomes).toContain('unknown')
+    expect(expected.length).toBeLessThan(views.length / 2)
+  })
+
+  it('with consume, gives the same evaluations once, then releases the correlation', () => {
+    const expected = [...evaluateTenant(data, correlate(data), { now, policy: DEFAULT_POLICY }).notable()]
+    const correlation = correlate(data)
+    const evaluation = evaluateTenant(data, correlation, { now, policy: DEFAULT_POLICY, consume: true })
+    expect([...evaluation.notable()]).toEqual(expected)
+    expect(expected.length).toBeGreaterThan(0)
+    expect(() => correlation.forEach(() => {})).toThrow(/the correlation was released/)
+    expect(() => [...evaluation.notable()]).toThrow(/the correlation was released/)
   })
 })
