@@ -1,7 +1,7 @@
 /** @module Tests of strict timestamp parsing: real instants, placeholders as unknown, and impossible dates as errors. */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { DAY_MS, daysBetween, isoOrNull, parseInstant, parseTimestamp } from './time.js'
+import { DAY_MS, daysBetween, dayText, isoOrNull, isoText, parseInstant, parseTimestamp } from './time.js'
 
 const utc = (y: number, mo: number, d: number, h = 0, mi = 0, s = 0, ms = 0): number =>
   Date.UTC(y, mo - 1, d, h, mi, s, ms)
@@ -204,6 +204,26 @@ describe('isoOrNull and parseInstant', () => {
   it('formats an instant and keeps unknown as null', () => {
     expect(isoOrNull(Date.parse('2026-11-01T00:00:00Z'))).toBe('2026-11-01T00:00:00.000Z')
     expect(isoOrNull(null)).toBeNull()
+  })
+
+  it('writes what toISOString writes, for any instant, the day text included (property)', () => {
+    const instant = fc.oneof(
+      fc.integer({ min: utc(1990, 1, 1), max: utc(2040, 1, 1) }),
+      fc.integer({ min: -8.64e15, max: 8.64e15 }),
+      fc.double({ min: -1e13, max: 1e13, noNaN: true }),
+      fc.constantFrom(0, -1, utc(9999, 12, 31, 23, 59, 59, 999), utc(10000, 1, 1), utc(0, 1, 1) - 1),
+    )
+    fc.assert(
+      fc.property(instant, (ms) => {
+        const expected = new Date(ms).toISOString()
+        // Twice: the second call takes the day's text from what the first remembered.
+        expect(isoText(ms)).toBe(expected)
+        expect(isoText(ms)).toBe(expected)
+        expect(dayText(ms)).toBe(expected.slice(0, 10))
+      }),
+      { numRuns: 2000 },
+    )
+    expect(() => isoText(Number.NaN)).toThrow(RangeError)
   })
 
   it('accepts a real instant and rejects placeholders and non-dates with the bad value named', () => {

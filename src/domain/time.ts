@@ -1,5 +1,7 @@
 /** @module Timestamps as the Graph and Defender APIs send them: strict parsing, and "unset" is unknown, never old. */
 
+import { flatten } from './text.js'
+
 export const DAY_MS = 86_400_000
 
 // Graph's DateTimeOffset: date, time, optional fraction (Intune sends 7 digits), then Z or ±hh:mm.
@@ -115,8 +117,49 @@ export function daysBetween(thenMs: number, nowMs: number): number {
 
 /** ISO form of an epoch-ms timestamp, or null for unknown. */
 export function isoOrNull(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString()
+  return ms === null ? null : isoText(ms)
 }
+
+/**
+ * `new Date(ms).toISOString()`, built from the day's text (remembered per UTC day: a tenant's timestamps fall on a
+ * few thousand days) and the time of day from tables. A report quotes timestamps of every record it names, and at
+ * a million devices `toISOString` was 7 % of the engine; this is about three times faster. Anything `toISOString`
+ * would not write as `YYYY-MM-DDTHH:mm:ss.sssZ` (years past 9999, fractions of a millisecond, invalid) goes to it.
+ */
+export function isoText(ms: number): string {
+  if (!Number.isSafeInteger(ms)) return new Date(ms).toISOString()
+  const day = Math.floor(ms / DAY_MS)
+  let date = DAY_TEXT.get(day)
+  if (date === undefined) {
+    const full = new Date(ms).toISOString()
+    if (full.length !== ISO_LENGTH) return full
+    date = full.slice(0, 10)
+    if (DAY_TEXT.size < DAY_TEXT_LIMIT) DAY_TEXT.set(day, flatten(date))
+  }
+  let rest = ms - day * DAY_MS
+  const milli = rest % 1000
+  rest = (rest - milli) / 1000
+  const second = rest % 60
+  rest = (rest - second) / 60
+  const minute = rest % 60
+  const hour = (rest - minute) / 60
+  return flatten(
+    `${date}T${TWO_DIGITS[hour]}:${TWO_DIGITS[minute]}:${TWO_DIGITS[second]}.${THREE_DIGITS[milli]}Z`,
+  )
+}
+
+/** `YYYY-MM-DD` of an instant (UTC): the remembered text when there is one, so most calls allocate nothing. */
+export function dayText(ms: number): string {
+  // A fraction of a millisecond before midnight is the day before to `floor`, but Date truncates it.
+  const remembered = Number.isSafeInteger(ms) ? DAY_TEXT.get(Math.floor(ms / DAY_MS)) : undefined
+  return remembered ?? isoText(ms).slice(0, 10)
+}
+
+const ISO_LENGTH = 24
+const DAY_TEXT = new Map<number, string>()
+const DAY_TEXT_LIMIT = 100_000
+const TWO_DIGITS = Array.from({ length: 60 }, (_, n) => String(n).padStart(2, '0'))
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, '0'))
 
 /**
  * Reads `--as-of` and `takenAt` values: they must be real instants.

@@ -2,7 +2,7 @@
 import type { AnyRecord, DeviceView, SourceName } from '../domain/device.js'
 import type { Evidence } from '../domain/report.js'
 import { lowerCaseIn } from '../domain/text.js'
-import { DAY_MS, daysBetween, isoOrNull } from '../domain/time.js'
+import { daysBetween, dayText, isoOrNull } from '../domain/time.js'
 
 /** One record's last-activity timestamp. */
 export interface Observation {
@@ -163,22 +163,6 @@ export function describeObservation(o: Observation, now: number): string {
   const days = daysBetween(o.ms, now)
   const when = days <= 0 ? 'today' : days === 1 ? '1 day ago' : `${days} days ago`
   return `${SOURCE_TITLE[o.source]} ${when} (${dayText(o.ms)})`
-}
-
-/**
- * `YYYY-MM-DD` of an instant, remembered per UTC day: a tenant's timestamps fall on a few thousand days, and
- * formatting a Date for every observation of a million devices showed up in profiles.
- */
-const DAY_TEXT = new Map<number, string>()
-const DAY_TEXT_LIMIT = 100_000
-function dayText(ms: number): string {
-  const day = Math.floor(ms / DAY_MS)
-  let text = DAY_TEXT.get(day)
-  if (text === undefined) {
-    text = new Date(ms).toISOString().slice(0, 10)
-    if (DAY_TEXT.size < DAY_TEXT_LIMIT) DAY_TEXT.set(day, text)
-  }
-  return text
 }
 
 /** Human list: "a, b and c". */
