@@ -4,6 +4,7 @@ import { SOURCE_NAMES, type SourceName } from './domain/device.js'
 import { DEFAULT_POLICY, type Policy } from './domain/policy.js'
 import type { Report } from './domain/report.js'
 import { evaluateTenant } from './evaluate/evaluate.js'
+import { collectGarbage } from './lib/memory.js'
 import { recommend } from './plan/recommend.js'
 import { buildReport } from './report/build-report.js'
 import type { TenantData } from './snapshot/read-snapshot.js'
@@ -24,6 +25,8 @@ export interface AnalyzeOptions {
 
 export function analyze(data: TenantData, opts: AnalyzeOptions): Report {
   const policy = opts.policy ?? DEFAULT_POLICY
+  // What reading the tenant left behind (page texts, parsed pages) is garbage: collect it before the index is built.
+  if (opts.consume) collectGarbage()
   const correlation = correlate(data)
   const { assessment, devices, notable } = evaluateTenant(data, correlation, {
     now: opts.now,
@@ -36,6 +39,8 @@ export function analyze(data: TenantData, opts: AnalyzeOptions): Report {
     // The correlation holds the records of the devices the report names, until their entries are built.
     if (opts.consume) data[name].records = []
   }
+  // Most of the tenant's records are garbage now (the devices the report does not name).
+  if (opts.consume) collectGarbage()
   const recommendations = recommend(notable(), { now: opts.now, policy })
   return buildReport({
     data,

@@ -157,6 +157,21 @@ describe('outputs', () => {
     expect(r.stdout).toContain('576d0fe3-1b2c-41f8-ad1e-bc8415a6b183')
   })
 
+  it('--debug says where a run spent its time and memory, as JSON lines on stderr', () => {
+    const r = offboard('run', '--demo', '--devices', '300', '--format', 'summary', '--debug', '--no-store')
+    expect(r.status).toBe(0)
+    const events = r.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+    const done = events.find((e) => e.event === 'run.evaluate.done')
+    expect(done).toMatchObject({ devices: 300 })
+    for (const field of ['readMs', 'analyzeMs', 'rssMiB', 'heapUsedMiB', 'externalMiB'])
+      expect(done?.[field], field).toEqual(expect.any(Number))
+    // Resident memory holds the heap in use.
+    expect(done!.rssMiB as number).toBeGreaterThanOrEqual(done!.heapUsedMiB as number)
+  })
+
   it('table output has no colour codes when NO_COLOR is set', () => {
     const r = offboard('run', '--snapshot', join(scenarios, 'removed-from-intune'), '--format', 'table')
     expect(r.status).toBe(0)

@@ -8,6 +8,7 @@ import { z } from 'zod'
 import type { Report, ReportDevice } from '../domain/report.js'
 import { encodeRunSuggestions } from '../language/ask-data.js'
 import { logger } from '../lib/log.js'
+import { memoryNow } from '../lib/memory.js'
 import { insertRows } from '../store/bulk-insert.js'
 import type { Database, RunsTable } from '../store/schema.js'
 import { borrowStore, type Store } from '../store/store.js'
@@ -582,6 +583,7 @@ export async function withRecordedRun(
     startMs: Math.round(t1 - t0),
     produceMs: Math.round(t2 - t1),
     completeMs: Math.round(performance.now() - t2),
+    ...memoryNow(),
   })
   return report
 }

@@ -16,6 +16,7 @@ import { loadTenantConfig, type TenantConfig } from '../../lib/config.js'
 import { OffboardError, UsageError } from '../../lib/errors.js'
 import { enableDebugLogs, logger } from '../../lib/log.js'
 import { LoopbackClientCredentials } from '../../lib/loopback-credentials.js'
+import { memoryNow } from '../../lib/memory.js'
 import { formatCsv } from '../../report/format-csv.js'
 import { jsonChunks } from '../../report/format-json.js'
 import { formatTable } from '../../report/format-table.js'
@@ -190,6 +191,7 @@ async function runCommand(opts: RunOptions): Promise<void> {
       readMs: Math.round(analyzeStarted - readStarted),
       analyzeMs: Math.round(performance.now() - analyzeStarted),
       devices: report.summary.counts.devices,
+      ...memoryNow(),
     })
     return report
   }
