@@ -3,6 +3,7 @@ import { hash } from 'node:crypto'
 import type { AnyRecord } from '../domain/device.js'
 import type { Policy } from '../domain/policy.js'
 import type { Category, Evidence, Severity, Skipped, Suggestion, Undetermined } from '../domain/report.js'
+import { flatten } from '../domain/text.js'
 import type { DeviceEvaluation, RuleResult } from '../evaluate/evaluate.js'
 import { sortByRank } from '../lib/sort.js'
 import { summarizeDevice } from '../report/device-summary.js'
@@ -134,8 +135,9 @@ function suggestionFor(
     : leadFinding.outcome.message
   const targetsKey = actions.map((a) => `${a.system}:${a.operation}:${a.target}`).join('|')
   return {
-    // One-shot `hash`: the same digest as createHash, without a Hash object per suggestion.
-    id: `sg-${hash('sha256', `${category}|${ev.view.key}|${targetsKey}`, 'hex').slice(0, 16)}`,
+    // One-shot `hash`: the same digest as createHash, without a Hash object per suggestion. Flat, so that the id
+    // does not keep the whole 64-digit digest (a slice refers to its parent) and a pair of string objects.
+    id: flatten(`sg-${hash('sha256', `${category}|${ev.view.key}|${targetsKey}`, 'hex').slice(0, 16)}`),
     category,
     severity,
     rationale,
