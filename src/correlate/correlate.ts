@@ -154,7 +154,10 @@ export class Correlation {
     for (let i = 0; i < records.length; i++) if (keep[i] === 0) records[i] = DROPPED
   }
 
-  /** Lets go of the records of one group, once its view is built for the last time (see `retain`). */
+  /**
+   * Lets go of the records of one group, once its view is built for the last time (see `retain`). The view keeps
+   * its own records, but its `links` can no longer be derived.
+   */
   drop(group: number): void {
     const { records, members, groupStart } = this.#index
     for (let m = groupStart[group]!; m < groupStart[group + 1]!; m++) records[members[m]!] = DROPPED
