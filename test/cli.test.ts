@@ -166,7 +166,7 @@ describe('outputs', () => {
       .map((line) => JSON.parse(line) as Record<string, unknown>)
     const done = events.find((e) => e.event === 'run.evaluate.done')
     expect(done).toMatchObject({ devices: 300 })
-    for (const field of ['readMs', 'analyzeMs', 'rssMiB', 'heapUsedMiB', 'externalMiB'])
+    for (const field of ['readMs', 'analyzeMs', 'rssMiB', 'heapUsedMiB', 'heapTotalMiB', 'externalMiB'])
       expect(done?.[field], field).toEqual(expect.any(Number))
     // Resident memory holds the heap in use.
     expect(done!.rssMiB as number).toBeGreaterThanOrEqual(done!.heapUsedMiB as number)

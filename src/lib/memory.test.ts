@@ -16,11 +16,12 @@ describe('collectGarbage', () => {
 })
 
 describe('memoryNow', () => {
-  it('gives whole MiB, resident memory holding the heap in use', () => {
+  it('gives whole MiB: resident memory holds the heap in use, the heap reserved holds the heap in use', () => {
     const m = memoryNow()
-    expect(Object.keys(m).sort()).toEqual(['externalMiB', 'heapUsedMiB', 'rssMiB'])
+    expect(Object.keys(m).sort()).toEqual(['externalMiB', 'heapTotalMiB', 'heapUsedMiB', 'rssMiB'])
     for (const v of Object.values(m)) expect(Number.isInteger(v)).toBe(true)
     expect(m.rssMiB).toBeGreaterThanOrEqual(m.heapUsedMiB)
     expect(m.heapUsedMiB).toBeGreaterThan(0)
+    expect(m.heapTotalMiB).toBeGreaterThanOrEqual(m.heapUsedMiB)
   })
 })

@@ -30,9 +30,22 @@ export function collectGarbage(): boolean {
   return collector !== null
 }
 
-/** The process's memory now, in MiB, for `--debug` events: resident, JavaScript heap in use, and outside it (buffers, PGlite). */
-export function memoryNow(): { rssMiB: number; heapUsedMiB: number; externalMiB: number } {
-  const { rss, heapUsed, external } = process.memoryUsage()
+/**
+ * The process's memory now, in MiB, for `--debug` events: resident; the JavaScript heap in use and reserved (V8
+ * keeps pages it has emptied); outside the heap (buffers, PGlite's WebAssembly memory).
+ */
+export function memoryNow(): {
+  rssMiB: number
+  heapUsedMiB: number
+  heapTotalMiB: number
+  externalMiB: number
+} {
+  const { rss, heapUsed, heapTotal, external } = process.memoryUsage()
   const mib = (bytes: number) => Math.round(bytes / 1_048_576)
-  return { rssMiB: mib(rss), heapUsedMiB: mib(heapUsed), externalMiB: mib(external) }
+  return {
+    rssMiB: mib(rss),
+    heapUsedMiB: mib(heapUsed),
+    heapTotalMiB: mib(heapTotal),
+    externalMiB: mib(external),
+  }
 }
