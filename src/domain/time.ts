@@ -133,8 +133,9 @@ export function isoText(ms: number): string {
   if (date === undefined) {
     const full = new Date(ms).toISOString()
     if (full.length !== ISO_LENGTH) return full
+    // Ten characters: V8 copies a slice this short, so the day's text does not keep `full` alive.
     date = full.slice(0, 10)
-    if (DAY_TEXT.size < DAY_TEXT_LIMIT) DAY_TEXT.set(day, flatten(date))
+    if (DAY_TEXT.size < DAY_TEXT_LIMIT) DAY_TEXT.set(day, date)
   }
   let rest = ms - day * DAY_MS
   const milli = rest % 1000
