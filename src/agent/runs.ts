@@ -371,7 +371,11 @@ export async function completeRun(
         }
       }
     }
-    await insertRows(store, tx, 'suggestions', rows(), { truncated: removal === 'truncated' })
+    // The rows' references are the run (locked above) and its tenant (which the run references).
+    await insertRows(store, tx, 'suggestions', rows(), {
+      truncated: removal === 'truncated',
+      referencesChecked: true,
+    })
     const counts = report.summary.counts
     const updated = await tx
       .updateTable('runs')

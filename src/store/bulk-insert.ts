@@ -39,6 +39,13 @@ export async function insertRows<T extends keyof Database & string>(
      * PostgreSQL.
      */
     truncated?: boolean
+    /**
+     * The caller guarantees every row's foreign keys (it read the rows they point to, locked, in `tx`): on PGlite
+     * the COPY then skips their per-row checks. Each check is a query of its own, run by PGlite's one process:
+     * a quarter of the COPY's time for a run's suggestions (1.3 → 1.0 s at 100k devices, measured). Ignored on
+     * PostgreSQL.
+     */
+    referencesChecked?: boolean
   } = {},
 ): Promise<void> {
   const { copyIn } = store
@@ -48,7 +55,10 @@ export async function insertRows<T extends keyof Database & string>(
     let sent = 0
     const send = async () => {
       sent += encoder.rows
-      stored += await copyIn(table, encoder.columns!, encoder.take(), { freeze: opts.truncated === true })
+      stored += await copyIn(table, encoder.columns!, encoder.take(), {
+        freeze: opts.truncated === true,
+        skipForeignKeyChecks: opts.referencesChecked === true,
+      })
     }
     for (const row of rows) {
       // Kysely's row types are objects of column values; CopyValue lists the kinds this store's tables use.

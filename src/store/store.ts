@@ -49,14 +49,16 @@ export interface Store {
    * PGlite only: `COPY table (columns) FROM` the given bytes (COPY's text format, UTF-8) on PGlite's one session, so
    * inside the transaction open on it, if any. Use `insertRows` (bulk-insert.ts), which encodes the rows.
    * With `freeze`, rows are written frozen (COPY's FREEZE): only allowed when the table was created or truncated
-   * in the transaction open on the session.
+   * in the transaction open on the session. With `skipForeignKeyChecks`, this one statement runs without triggers,
+   * foreign keys' included (`session_replication_role = replica`, set back at once): only for rows whose references
+   * the caller has checked itself.
    * @returns the number of rows COPY stored.
    */
   readonly copyIn?: (
     table: string,
     columns: readonly string[],
     data: Uint8Array<ArrayBuffer>,
-    opts?: { freeze?: boolean },
+    opts?: { freeze?: boolean; skipForeignKeyChecks?: boolean },
   ) => Promise<number>
   close(): Promise<void>
 }
@@ -166,10 +168,16 @@ export async function storeOnPGlite(pglite: PGlite, opts: PGliteStoreOptions = {
       // the COPY too (and Kysely's client is busy awaiting us, so nothing else is sent in between).
       const list = columns.map(quoteIdent).join(', ')
       const freeze = copyOpts.freeze ? ' with (freeze)' : ''
-      const [result] = await pglite.exec(`copy ${quoteIdent(table)} (${list}) from '/dev/blob'${freeze}`, {
-        blob: new BytesBlob(data),
-      })
-      return result?.affectedRows ?? 0
+      const copy = `copy ${quoteIdent(table)} (${list}) from '/dev/blob'${freeze}`
+      // SET LOCAL ends with the transaction even if the COPY fails, and is set back right after it otherwise, so
+      // that no later statement of the transaction (an audit entry, say) runs without its triggers.
+      const results = await pglite.exec(
+        copyOpts.skipForeignKeyChecks
+          ? `set local session_replication_role = replica; ${copy}; set local session_replication_role = origin`
+          : copy,
+        { blob: new BytesBlob(data) },
+      )
+      return results[copyOpts.skipForeignKeyChecks ? 1 : 0]?.affectedRows ?? 0
     },
     async close() {
       await db.destroy()
