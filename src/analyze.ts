@@ -39,8 +39,10 @@ export function analyze(data: TenantData, opts: AnalyzeOptions): Report {
     // The correlation holds the records of the devices the report names, until their entries are built.
     if (opts.consume) data[name].records = []
   }
-  // Most of the tenant's records are garbage now (the devices the report does not name).
-  if (opts.consume) collectGarbage()
+  // Most of the tenant's records are garbage now (the devices the report does not name): a compacting collection
+  // gives their pages back before the report is built (1M devices: 1.1 GB in use → 0.5 GB, 0.54 GB reserved
+  // rather than 1.2 GB; the engine's end 1.9 → 1.5 GB reserved, measured with --trace-gc).
+  if (opts.consume) collectGarbage({ compact: true })
   const recommendations = recommend(notable(), { now: opts.now, policy })
   return buildReport({
     data,
