@@ -1,7 +1,7 @@
 /** @module insertRows on every backend: what COPY's text format must escape comes back exactly as given. */
 import { sql } from 'kysely'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { insertRows } from './bulk-insert.js'
+import { CopyEncoder, insertRows } from './bulk-insert.js'
 import type { Store } from './store.js'
 import { testBackends } from './test-backends.js'
 
@@ -139,5 +139,28 @@ describe.each(testBackends())('insertRows on $name', (backend) => {
       store.db.transaction().execute((tx) => insertRows(store, tx, 'tenants', bad)),
     ).rejects.toThrow(/duplicate key value violates unique constraint/)
     expect(await store.db.selectFrom('tenants').selectAll().execute()).toEqual([])
+  })
+})
+
+describe('CopyEncoder', () => {
+  const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8')
+
+  it('hands over its one buffer shrunk to the rows, then reuses it, growing only for a longer line', () => {
+    const encoder = new CopyEncoder(64)
+    encoder.push(encoder.line({ a: 'x', b: 1 }))
+    encoder.push(encoder.line({ a: 'é\t', b: null }))
+    const first = encoder.take()
+    // Exactly the rows: PGlite reads the whole ArrayBuffer.
+    expect(first.buffer.byteLength).toBe(first.byteLength)
+    expect(text(first)).toBe('x\t1\né\\t\t\\N\n')
+    expect(encoder.rows).toBe(0)
+    encoder.push(encoder.line({ a: 'y', b: 2 }))
+    const second = encoder.take()
+    expect(second.buffer).toBe(first.buffer)
+    expect(text(second)).toBe('y\t2\n')
+    const long = 'z'.repeat(100)
+    expect(encoder.fits(encoder.line({ a: long, b: 3 }))).toBe(true)
+    encoder.push(encoder.line({ a: long, b: 3 }))
+    expect(text(encoder.take())).toBe(`${long}\t3\n`)
   })
 })
