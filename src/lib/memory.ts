@@ -14,8 +14,8 @@ let collector: (() => void) | null | undefined
 function findCollector(): (() => void) | null {
   const exposed = (globalThis as { gc?: unknown }).gc
   if (typeof exposed === 'function') return exposed as () => void
+  if (!setFlag('--expose-gc')) return null
   try {
-    setFlagsFromString('--expose-gc')
     const gc: unknown = runInNewContext('gc')
     return typeof gc === 'function' ? (gc as () => void) : null
   } catch {
