@@ -8,6 +8,7 @@ import { analyze } from '../src/analyze.js'
 import { correlate } from '../src/correlate/correlate.js'
 import { DEFAULT_POLICY } from '../src/domain/policy.js'
 import { evaluateTenant } from '../src/evaluate/evaluate.js'
+import { withShortLivedObjects } from '../src/lib/memory.js'
 import { readSnapshot, type TenantData } from '../src/snapshot/read-snapshot.js'
 
 const EngineInput = z.object({ snapshotDir: z.string(), now: z.number() })
@@ -31,8 +32,15 @@ export interface EngineOutput {
   maxRssKb: number
 }
 
-/** Correlate + evaluate, the figure the target is about; returns only numbers so its results can be collected. */
+/**
+ * Correlate + evaluate, the figure the target is about; returns only numbers so its results can be collected. Run as
+ * `analyze` runs them: with V8 told that what they make dies young.
+ */
 function correlateAndEvaluate(data: TenantData, now: number) {
+  return withShortLivedObjects(() => correlateAndEvaluateNow(data, now))
+}
+
+function correlateAndEvaluateNow(data: TenantData, now: number) {
   const policy = DEFAULT_POLICY
   const t = performance.now()
   const correlation = correlate(data)

@@ -4,7 +4,7 @@ import { SOURCE_NAMES, type SourceName } from './domain/device.js'
 import { DEFAULT_POLICY, type Policy } from './domain/policy.js'
 import type { Report } from './domain/report.js'
 import { evaluateTenant } from './evaluate/evaluate.js'
-import { collectGarbage } from './lib/memory.js'
+import { collectGarbage, withShortLivedObjects } from './lib/memory.js'
 import { recommend } from './plan/recommend.js'
 import { buildReport } from './report/build-report.js'
 import type { TenantData } from './snapshot/read-snapshot.js'
@@ -24,34 +24,37 @@ export interface AnalyzeOptions {
 }
 
 export function analyze(data: TenantData, opts: AnalyzeOptions): Report {
-  const policy = opts.policy ?? DEFAULT_POLICY
-  // What reading the tenant left behind (page texts, parsed pages) is garbage: collect it before the index is built.
-  if (opts.consume) collectGarbage()
-  const correlation = correlate(data)
-  const { assessment, devices, notable } = evaluateTenant(data, correlation, {
-    now: opts.now,
-    policy,
-    consume: opts.consume,
-  })
-  const recordCounts = {} as Record<SourceName, number>
-  for (const name of SOURCE_NAMES) {
-    recordCounts[name] = data[name].records.length
-    // The correlation holds the records of the devices the report names, until their entries are built.
-    if (opts.consume) data[name].records = []
-  }
-  // Most of the tenant's records are garbage now (the devices the report does not name): a compacting collection
-  // gives their pages back before the report is built (1M devices: 1.1 GB in use → 0.5 GB, 0.54 GB reserved
-  // rather than 1.2 GB; the engine's end 1.9 → 1.5 GB reserved, measured with --trace-gc).
-  if (opts.consume) collectGarbage({ compact: true })
-  const recommendations = recommend(notable(), { now: opts.now, policy })
-  return buildReport({
-    data,
-    recordCounts,
-    now: opts.now,
-    policy,
-    version: VERSION,
-    deviceCount: devices,
-    recommendations,
-    sourceWarnings: assessment.warnings,
+  // Everything the engine makes from here on dies young: views, evaluations, findings (see withShortLivedObjects).
+  return withShortLivedObjects(() => {
+    const policy = opts.policy ?? DEFAULT_POLICY
+    // What reading the tenant left behind (page texts, parsed pages) is garbage: collect it before the index is built.
+    if (opts.consume) collectGarbage()
+    const correlation = correlate(data)
+    const { assessment, devices, notable } = evaluateTenant(data, correlation, {
+      now: opts.now,
+      policy,
+      consume: opts.consume,
+    })
+    const recordCounts = {} as Record<SourceName, number>
+    for (const name of SOURCE_NAMES) {
+      recordCounts[name] = data[name].records.length
+      // The correlation holds the records of the devices the report names, until their entries are built.
+      if (opts.consume) data[name].records = []
+    }
+    // Most of the tenant's records are garbage now (the devices the report does not name): a compacting collection
+    // gives their pages back before the report is built (1M devices: 1.1 GB in use → 0.5 GB, 0.54 GB reserved
+    // rather than 1.2 GB; the engine's end 1.9 → 1.5 GB reserved, measured with --trace-gc).
+    if (opts.consume) collectGarbage({ compact: true })
+    const recommendations = recommend(notable(), { now: opts.now, policy })
+    return buildReport({
+      data,
+      recordCounts,
+      now: opts.now,
+      policy,
+      version: VERSION,
+      deviceCount: devices,
+      recommendations,
+      sourceWarnings: assessment.warnings,
+    })
   })
 }
