@@ -20,7 +20,7 @@ import type {
 } from '../domain/device.js'
 import { sortedOrder } from '../lib/sort.js'
 import type { TenantData } from '../snapshot/read-snapshot.js'
-import { KeySpace } from './key-space.js'
+import { BATCH, KeySpace } from './key-space.js'
 import { UnionFind } from './union-find.js'
 
 /** What one record says about another: the key it points at. Rebuilt from the record when links are asked for. */
@@ -205,26 +205,39 @@ export function correlate(data: TenantData): Correlation {
   const iKey = new Int32Array(n).fill(NONE)
   const sKey = new Int32Array(n).fill(NONE)
 
-  for (let i = 0; i < n; i++) {
-    const rec = records[i]!
-    switch (rec.source) {
-      case 'entra':
-        if (rec.deviceId) dKey[i] = dKeys.id(rec.deviceId)
-        break
-      case 'intune':
-        iKey[i] = iKeys.id(rec.id, true)
-        if (rec.azureADDeviceId) dKey[i] = dKeys.id(rec.azureADDeviceId)
-        if (rec.serialKey) sKey[i] = sKeys.id(rec.serialKey)
-        break
-      case 'autopilot':
-        if (rec.azureActiveDirectoryDeviceId) dKey[i] = dKeys.id(rec.azureActiveDirectoryDeviceId)
-        if (rec.managedDeviceId) iKey[i] = iKeys.id(rec.managedDeviceId)
-        if (rec.serialKey) sKey[i] = sKeys.id(rec.serialKey)
-        break
-      case 'defender':
-        if (rec.aadDeviceId) dKey[i] = dKeys.id(rec.aadDeviceId)
-        break
+  // Keys are looked up a batch at a time (`KeySpace.ids`): the records' keys are gathered first, each record read
+  // independently of the others, so that their reads from memory overlap too.
+  const d = new KeyBatch(dKeys, false, dKey)
+  const intuneIds = new KeyBatch(iKeys, true, iKey)
+  const managedIds = new KeyBatch(iKeys, false, iKey)
+  const serials = new KeyBatch(sKeys, false, sKey)
+  for (let from = 0; from < n; from += BATCH) {
+    const to = Math.min(from + BATCH, n)
+    for (let i = from; i < to; i++) {
+      const rec = records[i]!
+      switch (rec.source) {
+        case 'entra':
+          if (rec.deviceId) d.add(rec.deviceId, i)
+          break
+        case 'intune':
+          intuneIds.add(rec.id, i)
+          if (rec.azureADDeviceId) d.add(rec.azureADDeviceId, i)
+          if (rec.serialKey) serials.add(rec.serialKey, i)
+          break
+        case 'autopilot':
+          if (rec.azureActiveDirectoryDeviceId) d.add(rec.azureActiveDirectoryDeviceId, i)
+          if (rec.managedDeviceId) managedIds.add(rec.managedDeviceId, i)
+          if (rec.serialKey) serials.add(rec.serialKey, i)
+          break
+        case 'defender':
+          if (rec.aadDeviceId) d.add(rec.aadDeviceId, i)
+          break
+      }
     }
+    d.flush()
+    intuneIds.flush()
+    managedIds.flush()
+    serials.flush()
   }
   const teams = data.teamsSerials === null ? null : teamsFlags(records, sKey, sKeys, data.teamsSerials)
   dropCommonSerials(sKey, sKeys.size)
@@ -283,6 +296,33 @@ export function correlate(data: TenantData): Correlation {
     scratch: new Int32Array(largest),
     runEnd: new Int32Array(RUN_ORDER.length),
   })
+}
+
+/** The keys of one kind from a batch of records, looked up together and stored per record (`KeySpace.ids`). */
+class KeyBatch {
+  readonly #values: string[] = new Array(BATCH)
+  readonly #records = new Int32Array(BATCH)
+  readonly #ids = new Int32Array(BATCH)
+  #count = 0
+
+  constructor(
+    private readonly keys: KeySpace,
+    private readonly lowerCase: boolean,
+    private readonly keyOf: Int32Array,
+  ) {}
+
+  add(value: string, record: number): void {
+    this.#values[this.#count] = value
+    this.#records[this.#count++] = record
+  }
+
+  flush(): void {
+    const count = this.#count
+    if (count === 0) return
+    this.keys.ids(this.#values, count, this.lowerCase, this.#ids)
+    for (let k = 0; k < count; k++) this.keyOf[this.#records[k]!] = this.#ids[k]!
+    this.#count = 0
+  }
 }
 
 /** The record with the smallest `source:id`: no source name is a prefix of another, so (source, id) orders the same. */

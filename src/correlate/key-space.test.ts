@@ -1,7 +1,7 @@
 /** @module Tests of the join-key ids: one id per distinct text, whichever encoding holds it. */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { KeySpace } from './key-space.js'
+import { BATCH, KeySpace } from './key-space.js'
 
 /** GUID-like text in mixed case, serial-like text, and characters that lower-case into ASCII (the Kelvin sign). */
 const hexChar = fc.constantFrom(...'0123456789abcdefABCDEF')
@@ -61,5 +61,49 @@ describe('KeySpace', () => {
     const keys = Array.from({ length: 5000 }, (_, i) => `SN${i.toString(36).toUpperCase()}`)
     expect(keys.map((k) => space.id(k))).toEqual(keys.map((_, i) => i))
     expect(keys.map((k) => space.id(k))).toEqual(keys.map((_, i) => i))
+  })
+
+  it('gives a batch (`ids`) the ids `id` gives its keys one at a time, however the keys are split into batches', () => {
+    fc.assert(
+      fc.property(
+        fc.array(key, { maxLength: 200 }),
+        fc.array(fc.integer({ min: 1, max: BATCH }), { minLength: 1, maxLength: 20 }),
+        fc.boolean(),
+        (keys, sizes, lowerCase) => {
+          const one = new KeySpace()
+          const expected = [...keys, ...keys].map((k) => one.id(k, lowerCase))
+          const batched = new KeySpace()
+          const values = [...keys, ...keys]
+          const got: number[] = []
+          const out = new Int32Array(BATCH)
+          for (let at = 0, b = 0; at < values.length; b++) {
+            const count = Math.min(sizes[b % sizes.length]!, values.length - at)
+            batched.ids(values.slice(at, at + count), count, lowerCase, out)
+            got.push(...out.subarray(0, count))
+            at += count
+          }
+          expect(got).toEqual(expected)
+          expect(batched.size).toBe(one.size)
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
+  it('gives a batch the right ids while its table grows under it', () => {
+    const space = new KeySpace(10)
+    const guids = Array.from(
+      { length: 5000 },
+      (_, i) => `${i.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`,
+    )
+    const out = new Int32Array(BATCH)
+    const got: number[] = []
+    for (const pass of [0, 1])
+      for (let at = 0; at < guids.length; at += BATCH) {
+        const batch = guids.slice(at, at + BATCH)
+        space.ids(batch, batch.length, pass === 1, out)
+        got.push(...out.subarray(0, batch.length))
+      }
+    expect(got).toEqual([...guids.keys(), ...guids.keys()])
   })
 })

@@ -43,6 +43,16 @@ class WordTable {
     return fresh
   }
 
+  /** Where the probe for key (w0..w3) starts, as an index into the slots (see `KeySpace.ids`). */
+  startOf(w0: number, w1: number, w2: number, w3: number): number {
+    return (hash(w0, w1, w2, w3) & this.mask) * SLOT
+  }
+
+  /** The slot at `at` (from `startOf`), read only to bring it into the cache. */
+  peek(at: number): number {
+    return this.slots[at]!
+  }
+
   private put(s: number, w0: number, w1: number, w2: number, w3: number, id: number): void {
     const at = s * SLOT
     this.slots[at] = id + 1
@@ -90,6 +100,14 @@ function shortCode(c: number): number {
 const SHORT_PER_WORD = 5
 const SHORT_MAX = SHORT_PER_WORD * WORDS
 
+/** How many keys `KeySpace.ids` looks up together. */
+export const BATCH = 64
+
+/** What `KeySpace.ids` found each key of a batch to be. */
+const OTHER = 0
+const GUID = 1
+const SHORT = 2
+
 /** Dense ids 0, 1, 2… for the distinct keys of one kind, in order of first appearance. */
 export class KeySpace {
   /** Created on first use, each sized for every expected key: a kind of key is almost always all GUIDs or none. */
@@ -99,6 +117,13 @@ export class KeySpace {
   private count = 0
   /** The words of the key being looked up. */
   private readonly w = new Int32Array(WORDS)
+  /** The words and kind of each key of a batch (`ids`). */
+  private readonly batchWords = new Int32Array(BATCH * WORDS)
+  private readonly batchKinds = new Uint8Array(BATCH)
+  private readonly batchStarts = new Int32Array(BATCH)
+  /** Where `ids` leaves what it read only to load it: written, so that the compiler keeps the reads; never read. */
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: a write the optimiser cannot drop, by design.
+  private loaded = 0
 
   /** `expected`: about how many distinct keys will come (a guess; the tables grow past it). */
   constructor(private readonly expected = 0) {}
@@ -115,19 +140,66 @@ export class KeySpace {
   id(value: string, lowerCase = false): number {
     const w = this.w
     // The encodings accept ASCII only, where lower-casing changes A-Z alone: they encode the lower-cased text.
-    if (value.length === 36 && guidWords(value, lowerCase, w)) {
+    if (value.length === 36 && guidWords(value, lowerCase, w, 0)) {
       this.guids ??= new WordTable(this.expected)
-      return this.tableId(this.guids)
+      return this.tableId(this.guids, w, 0)
     }
-    if (value.length <= SHORT_MAX && shortWords(value, lowerCase, w)) {
+    if (value.length <= SHORT_MAX && shortWords(value, lowerCase, w, 0)) {
       this.shorts ??= new WordTable(this.expected)
-      return this.tableId(this.shorts)
+      return this.tableId(this.shorts, w, 0)
     }
     if (!lowerCase) return this.otherId(value)
     // Not ASCII (or not compact): lower-case first, then place the text as if it had come lower-cased (the Kelvin
     // sign lower-cases to "k", for one).
     const text = value.toLowerCase()
     return text === value ? this.otherId(text) : this.id(text)
+  }
+
+  /**
+   * The ids of `values[0..count)` (at most `BATCH`) into `out`: the ids `id` would give them, called on each in turn.
+   *
+   * At a million devices a key's text and its table slot are each somewhere in gigabytes of heap and tens of
+   * megabytes of table: `id` waited for memory twice per key, one key after the other (two thirds of building the
+   * index). Here the texts of the whole batch are read first, then every key's first slot, each read independent of
+   * the others, so that the processor waits for them together; the ids are then given in order from the cache.
+   */
+  ids(values: readonly string[], count: number, lowerCase: boolean, out: Int32Array): void {
+    const words = this.batchWords
+    const kinds = this.batchKinds
+    const starts = this.batchStarts
+    let loaded = 0
+    // Each loop's reads are independent of one another and the loops are short: the processor keeps many in flight.
+    for (let k = 0; k < count; k++) {
+      // A GUID's text often spans two cache lines: its first and last characters.
+      const value = values[k]!
+      loaded += value.length === 0 ? 0 : value.charCodeAt(0) + value.charCodeAt(value.length - 1)
+    }
+    for (let k = 0; k < count; k++) {
+      const value = values[k]!
+      const at = k * WORDS
+      if (value.length === 36 && guidWords(value, lowerCase, words, at)) {
+        kinds[k] = GUID
+        this.guids ??= new WordTable(this.expected)
+        starts[k] = this.guids.startOf(words[at]!, words[at + 1]!, words[at + 2]!, words[at + 3]!)
+      } else if (value.length <= SHORT_MAX && shortWords(value, lowerCase, words, at)) {
+        kinds[k] = SHORT
+        this.shorts ??= new WordTable(this.expected)
+        starts[k] = this.shorts.startOf(words[at]!, words[at + 1]!, words[at + 2]!, words[at + 3]!)
+      } else kinds[k] = OTHER
+    }
+    const guids = this.guids
+    const shorts = this.shorts
+    for (let k = 0; k < count; k++) {
+      const kind = kinds[k]!
+      if (kind === GUID) loaded += guids!.peek(starts[k]!)
+      else if (kind === SHORT) loaded += shorts!.peek(starts[k]!)
+    }
+    this.loaded = loaded
+    for (let k = 0; k < count; k++) {
+      const kind = kinds[k]!
+      if (kind === OTHER) out[k] = this.id(values[k]!, lowerCase)
+      else out[k] = this.tableId(kind === GUID ? this.guids! : this.shorts!, words, k * WORDS)
+    }
   }
 
   private otherId(text: string): number {
@@ -139,16 +211,18 @@ export class KeySpace {
     return id
   }
 
-  private tableId(table: WordTable): number {
-    const w = this.w
-    const id = table.idOf(w[0]!, w[1]!, w[2]!, w[3]!, this.count)
+  private tableId(table: WordTable, w: Int32Array, at: number): number {
+    const id = table.idOf(w[at]!, w[at + 1]!, w[at + 2]!, w[at + 3]!, this.count)
     if (id === this.count) this.count++
     return id
   }
 }
 
-/** Fills `w` with the 128 bits of a GUID `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`; false when `value` is not one. */
-function guidWords(value: string, anyCase: boolean, w: Int32Array): boolean {
+/**
+ * Fills `w[at..at + 4)` with the 128 bits of a GUID `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`; false when `value` is
+ * not one.
+ */
+function guidWords(value: string, anyCase: boolean, w: Int32Array, at: number): boolean {
   if (
     value.charCodeAt(8) !== DASH ||
     value.charCodeAt(13) !== DASH ||
@@ -166,7 +240,7 @@ function guidWords(value: string, anyCase: boolean, w: Int32Array): boolean {
     seen |= d
     word = (word << 4) | (d & 15)
     if ((j & 7) === 7) {
-      w[j >> 3] = word
+      w[at + (j >> 3)] = word
       word = 0
     }
   }
@@ -195,18 +269,18 @@ function hexTable(anyCase: boolean): Int16Array {
 }
 
 /**
- * Fills `w` with the 6-bit codes of a short key, five per word, zero-padded (no character codes as zero, so the
+ * Fills `w[at..at + 4)` with the 6-bit codes of a short key, five per word, zero-padded (no character codes as zero, so the
  * padding tells lengths apart); false when a character is outside the alphabet. With `lowerCase`, A-Z are coded as
  * a-z (the only characters of the alphabet that lower-casing changes, and no other character lower-cases into it).
  */
-function shortWords(value: string, lowerCase: boolean, w: Int32Array): boolean {
-  w.fill(0)
+function shortWords(value: string, lowerCase: boolean, w: Int32Array, at: number): boolean {
+  w.fill(0, at, at + WORDS)
   for (let k = 0; k < value.length; k++) {
     let c = value.charCodeAt(k)
     if (lowerCase && c >= 65 && c <= 90) c += 32
     const code = shortCode(c)
     if (code === 0) return false
-    const i = (k / SHORT_PER_WORD) | 0
+    const i = at + ((k / SHORT_PER_WORD) | 0)
     w[i] = (w[i]! << 6) | code
   }
   return true
