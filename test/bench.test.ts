@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { countViolations, idealSchedule } from '../bench/actions.js'
-import { formatTable, runBench } from '../bench/bench.js'
+import { DefenderWindow, formatTable, runBench } from '../bench/bench.js'
 
 const dir = await mkdtemp(join(tmpdir(), 'offboard-bench-test-'))
 afterAll(() => rm(dir, { recursive: true, force: true }))
@@ -67,5 +67,28 @@ describe("the action benchmark's arithmetic", () => {
   it('counts a call that is the (limit+1)-th inside one window', () => {
     expect(countViolations([0, 0, 0, 100, 100, 100, 200], windows)).toBe(0)
     expect(countViolations([0, 10, 20, 99], windows)).toBe(1)
+  })
+})
+
+describe("the pipeline bench's Defender window", () => {
+  it("waits out the last read's calls only when two reads would not fit in one window together", async () => {
+    const said: string[] = []
+    const window = new DefenderWindow((line) => said.push(line), 300)
+    // Nothing read yet, then two reads of 40 calls: 80 fit in a window of 100.
+    let t = performance.now()
+    await window.clear()
+    window.ran(40)
+    await window.clear()
+    expect(performance.now() - t).toBeLessThan(100)
+    // Two reads of 72 (a million devices) do not: wait until the window has passed since the last one ended.
+    window.ran(72)
+    t = performance.now()
+    await window.clear()
+    expect(performance.now() - t).toBeGreaterThanOrEqual(250)
+    expect(said).toEqual([expect.stringMatching(/^ {2}waiting 1 s for the last read's 72 Defender calls/)])
+    // Once waited, the next read may start at once.
+    t = performance.now()
+    await window.clear()
+    expect(performance.now() - t).toBeLessThan(100)
   })
 })
