@@ -24,7 +24,8 @@ export interface AnalyzeOptions {
 }
 
 export function analyze(data: TenantData, opts: AnalyzeOptions): Report {
-  // Everything the engine makes from here on dies young: views, evaluations, findings (see withShortLivedObjects).
+  // Most of what the engine makes dies young: a view and its evaluation per device (see withShortLivedObjects). The
+  // report's entries do live on, but they come last and V8 copies each only once or twice.
   return withShortLivedObjects(() => {
     const policy = opts.policy ?? DEFAULT_POLICY
     // What reading the tenant left behind (page texts, parsed pages) is garbage: collect it before the index is built.

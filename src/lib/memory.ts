@@ -53,8 +53,8 @@ let shortLivedDepth = 0
  * at a young-generation collection, it makes that site allocate straight into the old generation from then on, and
  * keeps to that. The engine makes a view and its evaluation per device and drops them when the next device starts,
  * but a collection that falls while a batch is alive can decide otherwise. At a million devices that happened in
- * 3 of 7 engine runs: 630 MB of dead views went to the old generation, each young collection took ten times longer,
- * and correlate + evaluate took 7.2–9.4 s instead of 4.7–5.0 s. Reading keeps the setting: the records it makes do
+ * 5 of 11 engine runs: 630 MB of dead views went to the old generation, each young collection took ten times longer,
+ * and correlate + evaluate took 6.9–9.4 s instead of 4.4–5.0 s. Reading keeps the setting: the records it makes do
  * live on. It only prevents decisions: code already optimised for a site V8 sent to the old generation goes on
  * allocating there, so it must be in force before the code that makes the short-lived objects first runs (tested). Where
  * the flag cannot be set, `fn` runs as before.
