@@ -250,13 +250,13 @@ export function floorInput(env: Record<string, string>) {
     url: `${def.endpoint.api === 'defender' ? defender : graph}${listPath(def as never)}`,
     scope: def.endpoint.api === 'defender' ? SCOPES.defender : SCOPES.graph,
     top: def.pageSize,
-    skipPaging: def.endpoint.api === 'defender',
+    api: def.endpoint.api,
   }))
   lists.push({
     url: `${graph.replace(/\/v1\.0$/, '/beta')}${TEAMS_ENDPOINT.path}`,
     scope: SCOPES.graph,
     top: 0,
-    skipPaging: false,
+    api: 'graph' as const,
   })
   return {
     authorityHost: env.OFFBOARD_AUTHORITY_HOST!,

@@ -47,12 +47,12 @@ async function fetchAll(input) {
       if (!res.ok) throw new Error(`floor: GET ${url} answered HTTP ${res.status}`)
       const body = JSON.parse(text)
       pages++
-      if (list.skipPaging) defenderCalls++
+      if (list.api === 'defender') defenderCalls++
       chars += text.length
       records += body.value.length
       const next = body['@odata.nextLink']
       if (next) url = next
-      else if (list.skipPaging && body.value.length >= list.top && body.value.length > 0) {
+      else if (list.api === 'defender' && body.value.length >= list.top && body.value.length > 0) {
         skip += body.value.length
         const u = new URL(list.url)
         u.searchParams.set('$skip', String(skip))

@@ -138,16 +138,8 @@ export class KeySpace {
    * GUID table, text of at most 20 serial characters only in the short table, anything else only in the Map.
    */
   id(value: string, lowerCase = false): number {
-    const w = this.w
-    // The encodings accept ASCII only, where lower-casing changes A-Z alone: they encode the lower-cased text.
-    if (value.length === 36 && guidWords(value, lowerCase, w, 0)) {
-      this.guids ??= new WordTable(this.expected)
-      return this.tableId(this.guids, w, 0)
-    }
-    if (value.length <= SHORT_MAX && shortWords(value, lowerCase, w, 0)) {
-      this.shorts ??= new WordTable(this.expected)
-      return this.tableId(this.shorts, w, 0)
-    }
+    const kind = this.encode(value, lowerCase, this.w, 0)
+    if (kind !== OTHER) return this.tableId(this.tableOf(kind), this.w, 0)
     if (!lowerCase) return this.otherId(value)
     // Not ASCII (or not compact): lower-case first, then place the text as if it had come lower-cased (the Kelvin
     // sign lower-cases to "k", for one).
@@ -175,31 +167,44 @@ export class KeySpace {
       loaded += value.length === 0 ? 0 : value.charCodeAt(0) + value.charCodeAt(value.length - 1)
     }
     for (let k = 0; k < count; k++) {
-      const value = values[k]!
       const at = k * WORDS
-      if (value.length === 36 && guidWords(value, lowerCase, words, at)) {
-        kinds[k] = GUID
-        this.guids ??= new WordTable(this.expected)
-        starts[k] = this.guids.startOf(words[at]!, words[at + 1]!, words[at + 2]!, words[at + 3]!)
-      } else if (value.length <= SHORT_MAX && shortWords(value, lowerCase, words, at)) {
-        kinds[k] = SHORT
-        this.shorts ??= new WordTable(this.expected)
-        starts[k] = this.shorts.startOf(words[at]!, words[at + 1]!, words[at + 2]!, words[at + 3]!)
-      } else kinds[k] = OTHER
+      const kind = this.encode(values[k]!, lowerCase, words, at)
+      kinds[k] = kind
+      if (kind !== OTHER)
+        starts[k] = this.tableOf(kind).startOf(words[at]!, words[at + 1]!, words[at + 2]!, words[at + 3]!)
     }
-    const guids = this.guids
-    const shorts = this.shorts
     for (let k = 0; k < count; k++) {
       const kind = kinds[k]!
-      if (kind === GUID) loaded += guids!.peek(starts[k]!)
-      else if (kind === SHORT) loaded += shorts!.peek(starts[k]!)
+      if (kind !== OTHER) loaded += this.tableOf(kind).peek(starts[k]!)
     }
     this.loaded = loaded
     for (let k = 0; k < count; k++) {
       const kind = kinds[k]!
-      if (kind === OTHER) out[k] = this.id(values[k]!, lowerCase)
-      else out[k] = this.tableId(kind === GUID ? this.guids! : this.shorts!, words, k * WORDS)
+      out[k] =
+        kind === OTHER ? this.id(values[k]!, lowerCase) : this.tableId(this.tableOf(kind), words, k * WORDS)
     }
+  }
+
+  /**
+   * Encodes `value` (lower-cased, with `lowerCase`) into `w[at..at + 4)` as a GUID or a short key, its table made
+   * ready; OTHER when neither encoding takes it. The encodings accept ASCII only, where lower-casing changes A-Z alone:
+   * they encode the lower-cased text.
+   */
+  private encode(value: string, lowerCase: boolean, w: Int32Array, at: number): number {
+    if (value.length === 36 && guidWords(value, lowerCase, w, at)) {
+      this.guids ??= new WordTable(this.expected)
+      return GUID
+    }
+    if (value.length <= SHORT_MAX && shortWords(value, lowerCase, w, at)) {
+      this.shorts ??= new WordTable(this.expected)
+      return SHORT
+    }
+    return OTHER
+  }
+
+  /** The table of a kind `encode` gave (GUID or SHORT), which it made ready. */
+  private tableOf(kind: number): WordTable {
+    return kind === GUID ? this.guids! : this.shorts!
   }
 
   private otherId(text: string): number {
