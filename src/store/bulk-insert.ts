@@ -19,7 +19,7 @@ export type CopyValue = string | number | boolean | Date | readonly string[] | n
  * Inserts `rows` into `table` within the transaction `tx` opened on `store`. Every row must have the same keys; the
  * first row's name the columns. Rows are taken one at a time, so a generator can build them lazily.
  *
- * On PGlite this is `COPY … FROM '/dev/blob'`, in batches of {@link COPY_BATCH_BYTES}. Measured with a
+ * On PGlite this is `COPY … FROM` a file in PGlite's memory (store.ts), in batches of {@link COPY_BATCH_BYTES}. Measured with a
  * 100k-device report (20,487 suggestions of ~3 KiB JSON) on PGlite 0.5: batched INSERTs spent as long turning
  * 300,000 parameters into protocol messages, and PGlite parsing them back, as the database spent storing the rows.
  * On PostgreSQL, batched INSERTs: they are what node-postgres can send (COPY FROM STDIN needs a stream it lacks),
@@ -92,44 +92,26 @@ export async function insertRows<T extends keyof Database & string>(
 }
 
 /**
- * ES2024's resizable ArrayBuffer, which Node 20 has; this project's TypeScript library stays at ES2023, so that no
- * newer API Node 20 lacks (Object.groupBy, say) type-checks.
- */
-interface ResizableArrayBuffer extends ArrayBuffer {
-  readonly maxByteLength: number
-  resize(byteLength: number): void
-}
-
-function resizableArrayBuffer(bytes: number): ResizableArrayBuffer {
-  const Resizable = ArrayBuffer as unknown as new (
-    byteLength: number,
-    options: { maxByteLength: number },
-  ) => ResizableArrayBuffer
-  return new Resizable(bytes, { maxByteLength: bytes })
-}
-
-/**
  * Rows in COPY's text format (tab-separated fields, `\N` for null, one row per line), UTF-8 encoded into one reused
  * buffer. Written straight to a buffer rather than joined into one string: at 60 MiB of JSON, the string copies
  * and the garbage collection they caused cost as much as the encoding.
  *
- * The buffer is one resizable ArrayBuffer, handed over as it is: PGlite reads the whole of a blob's ArrayBuffer, so
- * {@link take} shrinks it to the rows, and the next row grows it back. A fresh exactly-sized copy per statement had
- * cost more than the copying: each was 16 MiB of memory outside the heap, and V8 answers every 64 MiB of that with a
- * full collection, which at a million devices marked the whole report (1 GB) again every four statements: 7 s of a
- * 32 s recording.
+ * The buffer is allocated once and handed over as a view of its used part, never copied: a fresh exactly-sized
+ * copy per statement had cost more than the copying, since each was 16 MiB of memory outside the heap, and V8
+ * answers every 64 MiB of that with a full collection, which at a million devices marked the whole report (1 GB)
+ * again every four statements: 7 s of a 32 s recording.
  */
 export class CopyEncoder {
   /** The columns, in order: the first row's keys. */
   columns: readonly string[] | undefined
   /** Rows in the buffer, not yet taken. */
   rows = 0
-  private memory: ResizableArrayBuffer
+  private memory: ArrayBuffer
   private buffer: Buffer
   private used = 0
 
-  constructor(bytes: number) {
-    this.memory = resizableArrayBuffer(bytes)
+  constructor(private readonly bytes: number) {
+    this.memory = new ArrayBuffer(bytes)
     this.buffer = Buffer.from(this.memory)
   }
 
@@ -150,18 +132,13 @@ export class CopyEncoder {
 
   /** Whether `line` surely fits in what is left of the buffer (always, when the buffer is empty). */
   fits(line: string): boolean {
-    return this.rows === 0 || this.used + maxBytes(line) <= this.memory.maxByteLength
+    return this.rows === 0 || this.used + maxBytes(line) <= this.bytes
   }
 
   push(line: string): void {
-    if (this.memory.byteLength < this.memory.maxByteLength) {
-      // Taken and sent: the whole buffer is ours again.
-      this.memory.resize(this.memory.maxByteLength)
-      this.buffer = Buffer.from(this.memory)
-    }
-    if (this.used + maxBytes(line) > this.memory.maxByteLength) {
+    if (this.used + maxBytes(line) > this.memory.byteLength) {
       // A line longer than the whole buffer, alone in it: grow the buffer for it.
-      const bigger = resizableArrayBuffer(this.used + maxBytes(line))
+      const bigger = new ArrayBuffer(this.used + maxBytes(line))
       const biggerBuffer = Buffer.from(bigger)
       this.buffer.copy(biggerBuffer, 0, 0, this.used)
       this.memory = bigger
@@ -172,14 +149,14 @@ export class CopyEncoder {
   }
 
   /**
-   * The rows so far, as the buffer itself shrunk to them: valid until the next {@link push}, which reuses it, so the
+   * The rows so far, as a view of the buffer itself: valid until the next {@link push}, which reuses it, so the
    * caller must be done with them (the COPY finished) before pushing again.
    */
   take(): Uint8Array<ArrayBuffer> {
-    this.memory.resize(this.used)
+    const rows = new Uint8Array(this.memory, 0, this.used)
     this.used = 0
     this.rows = 0
-    return new Uint8Array(this.memory)
+    return rows
   }
 }
 
