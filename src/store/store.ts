@@ -170,8 +170,15 @@ export async function storeOnPGlite(pglite: PGlite, opts: PGliteStoreOptions = {
       const freeze = copyOpts.freeze ? ' with (freeze)' : ''
       const copy = `copy ${quoteIdent(table)} (${list}) from '${COPY_FILE}'${freeze}`
       const files = memoryFiles(pglite)
-      // canOwn: the file is the caller's bytes, not a copy of them; it is gone before the caller reuses them.
-      files.writeFile(COPY_FILE, data, { canOwn: true })
+      try {
+        // canOwn: the file is the caller's bytes, not a copy of them; it is gone before the caller reuses them.
+        files.writeFile(COPY_FILE, data, { canOwn: true })
+      } catch (err) {
+        throw new OffboardError(
+          `cannot write ${COPY_FILE} in PGlite's in-memory file system for COPY into ${table}: ${(err as Error).message}; nothing was stored.`,
+          'Install the PGlite version in package-lock.json (npm ci), or report the PGlite version in use.',
+        )
+      }
       try {
         // SET LOCAL ends with the transaction even if the COPY fails, and is set back right after it otherwise, so
         // that no later statement of the transaction (an audit entry, say) runs without its triggers.

@@ -171,42 +171,52 @@ async function runCommand(opts: RunOptions): Promise<void> {
   // Instructions for this run are checked before anything is read: a refused sentence stops the run at once.
   if (opts.instructions !== undefined)
     policy = await applyInstructions(opts.instructions, policy, '--instructions')
-  const evaluate = async (ctx?: { instructions: string }): Promise<Report> => {
-    // The agent's stored instructions apply to every recorded run, on top of the policy and --instructions.
+  let readMs = 0
+  /** Reads the tenant; a signal from a refused start stops a live or demo read, and a snapshot waits for the start. */
+  const read = async (signal?: AbortSignal, started?: Promise<unknown>): Promise<TenantData> => {
+    if (opts.snapshot) await started
+    const readStarted = performance.now()
+    const data = opts.demo
+      ? await readDemo(opts, progress, signal)
+      : opts.snapshot
+        ? await readSnapshotWithProgress(opts.snapshot, progress)
+        : await readLiveTenant(tenant!, progress, signal)
+    readMs = performance.now() - readStarted
+    return data
+  }
+  const evaluate = async (data: TenantData, ctx?: { instructions: string }): Promise<Report> => {
+    // The agent's stored instructions apply to every recorded run, on top of the policy and --instructions. They
+    // were interpreted when they were stored, so reading the tenant did not wait for them.
     const runPolicy = ctx?.instructions
       ? await applyInstructions(ctx.instructions, policy, "the agent's instructions")
       : policy
-    const readStarted = performance.now()
-    const data = opts.demo
-      ? await readDemo(opts, progress)
-      : opts.snapshot
-        ? await readSnapshotWithProgress(opts.snapshot, progress)
-        : await readLiveTenant(tenant!, progress)
     const now = opts.asOf ?? data.takenAt ?? (opts.demo ? parseDemoAsOf() : Date.now())
     const analyzeStarted = performance.now()
     const report = analyze(data, { now, policy: runPolicy, consume: true })
     // Where a slow run spends its time, for --debug: reading the tenant, then the engine.
     logger().debug({
       event: 'run.evaluate.done',
-      readMs: Math.round(analyzeStarted - readStarted),
+      readMs: Math.round(readMs),
       analyzeMs: Math.round(performance.now() - analyzeStarted),
       devices: report.summary.counts.devices,
       ...memoryNow(),
     })
     return report
   }
-  // Recorded by default: the run is started (refused if one is running), then completed or marked failed.
+  // Recorded by default: the run is started (refused if one is running) while the tenant is read, then completed
+  // or marked failed.
   const report = opts.store
-    ? await (await import('../../agent/runs.js')).withRecordedRun(
+    ? await (await import('../../agent/runs.js')).withRecordedRunReading(
         {
           store: openDefaultStore,
           tenantId: await tenantKey(opts, tenant),
           trigger: 'manual',
           actor: currentActor(),
         },
-        evaluate,
+        read,
+        (ctx, data) => evaluate(data, ctx),
       )
-    : await evaluate()
+    : await evaluate(await read())
   note(
     progress,
     `Evaluated ${report.summary.counts.devices.toLocaleString('en-US')} devices in ${Math.round(performance.now() - started)} ms.`,
@@ -274,7 +284,7 @@ async function readSnapshotWithProgress(
  * The demo tenant takes the production path: the Graph- and Defender-compatible simulator starts in this process
  * on an ephemeral loopback port and is read through the real sources and HTTP client.
  */
-async function readDemo(opts: RunOptions, progress: boolean): Promise<TenantData> {
+async function readDemo(opts: RunOptions, progress: boolean, signal?: AbortSignal): Promise<TenantData> {
   const devices = opts.devices ?? DEFAULT_DEMO_DEVICES
   const seed = opts.seed ?? DEFAULT_DEMO_SEED
   note(
@@ -299,6 +309,7 @@ async function readDemo(opts: RunOptions, progress: boolean): Promise<TenantData
       onProgress: liveProgress(progress),
       log: logger(),
       now: () => asOf,
+      ...(signal ? { signal } : {}),
     })
     return requireSomeSource(data)
   } finally {
@@ -306,7 +317,11 @@ async function readDemo(opts: RunOptions, progress: boolean): Promise<TenantData
   }
 }
 
-async function readLiveTenant(config: TenantConfig, progress: boolean): Promise<TenantData> {
+async function readLiveTenant(
+  config: TenantConfig,
+  progress: boolean,
+  signal?: AbortSignal,
+): Promise<TenantData> {
   note(progress, `Reading tenant ${config.tenantId}`)
   const { clients } = await connectTenant(config)
   const data = await readLive(clients, {
@@ -314,6 +329,7 @@ async function readLiveTenant(config: TenantConfig, progress: boolean): Promise<
     disabledSources: config.disabledSources,
     onProgress: liveProgress(progress),
     log: logger(),
+    ...(signal ? { signal } : {}),
   })
   return requireSomeSource(data)
 }
@@ -350,14 +366,14 @@ export async function runScheduled(ctx: { tenantId: string; trigger: 'schedule' 
     )
   }
   const policy = await loadPolicy(undefined)
-  const { withRecordedRun } = await import('../../agent/runs.js')
-  await withRecordedRun(
+  const { withRecordedRunReading } = await import('../../agent/runs.js')
+  await withRecordedRunReading(
     { store: openDefaultStore, tenantId: ctx.tenantId, trigger: ctx.trigger, actor: SCHEDULER_ACTOR },
-    async (run) => {
+    (signal) => readLiveTenant(config, false, signal),
+    async (run, data) => {
       const runPolicy = run.instructions
         ? await applyInstructions(run.instructions, policy, "the agent's instructions")
         : policy
-      const data = await readLiveTenant(config, false)
       return analyze(data, { now: data.takenAt ?? Date.now(), policy: runPolicy, consume: true })
     },
   )
