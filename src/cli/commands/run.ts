@@ -172,12 +172,16 @@ async function runCommand(opts: RunOptions): Promise<void> {
   if (opts.instructions !== undefined)
     policy = await applyInstructions(opts.instructions, policy, '--instructions')
   let readMs = 0
-  /** Reads the tenant; a signal from a refused start stops a live or demo read, and a snapshot waits for the start. */
+  /**
+   * Reads the tenant. A live read goes on while the run starts, and a refused start stops it through `signal`. A
+   * snapshot, which cannot stop half-way, and the demo, whose tenant is generated on this thread (which would hold
+   * up the start, and the store's lock with it, for as long: 10 s at 60,000 devices), wait for the start.
+   */
   const read = async (signal?: AbortSignal, started?: Promise<unknown>): Promise<TenantData> => {
-    if (opts.snapshot) await started
+    if (opts.snapshot || opts.demo) await started
     const readStarted = performance.now()
     const data = opts.demo
-      ? await readDemo(opts, progress, signal)
+      ? await readDemo(opts, progress)
       : opts.snapshot
         ? await readSnapshotWithProgress(opts.snapshot, progress)
         : await readLiveTenant(tenant!, progress, signal)
@@ -284,7 +288,7 @@ async function readSnapshotWithProgress(
  * The demo tenant takes the production path: the Graph- and Defender-compatible simulator starts in this process
  * on an ephemeral loopback port and is read through the real sources and HTTP client.
  */
-async function readDemo(opts: RunOptions, progress: boolean, signal?: AbortSignal): Promise<TenantData> {
+async function readDemo(opts: RunOptions, progress: boolean): Promise<TenantData> {
   const devices = opts.devices ?? DEFAULT_DEMO_DEVICES
   const seed = opts.seed ?? DEFAULT_DEMO_SEED
   note(
@@ -309,7 +313,6 @@ async function readDemo(opts: RunOptions, progress: boolean, signal?: AbortSigna
       onProgress: liveProgress(progress),
       log: logger(),
       now: () => asOf,
-      ...(signal ? { signal } : {}),
     })
     return requireSomeSource(data)
   } finally {
