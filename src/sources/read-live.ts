@@ -36,8 +36,6 @@ export interface LiveReadOptions {
   onProgress?: (e: LiveProgressEvent) => void
   log?: Logger
   now?: () => number
-  /** Stops the reading: pending requests are cancelled and the signal's reason is thrown, not kept as a source's error. */
-  signal?: AbortSignal
 }
 
 type AnyDefinition = SourceDefinition<Record<string, unknown>, AnyRecord>
@@ -53,14 +51,13 @@ export function listPath(def: AnyDefinition): string {
 }
 
 /** Raw pages of one source, as the API returns them (for `offboard snapshot`). */
-export async function* fetchRawPages(clients: LiveClients, def: AnyDefinition, signal?: AbortSignal) {
+export async function* fetchRawPages(clients: LiveClients, def: AnyDefinition) {
   const client = def.endpoint.api === 'defender' ? clients.defender : clients.graph
   yield* client.pages<unknown>(listPath(def), {
     source: def.name,
     permission: def.readPermission,
     top: def.pageSize,
     skipPaging: def.endpoint.api === 'defender',
-    ...(signal ? { signal } : {}),
   })
 }
 
@@ -82,7 +79,7 @@ export async function readLiveSource<R extends AnyRecord>(
   let index = 0
   opts.onProgress?.({ source: def.name, pages: 0, records: 0, total: null, done: false })
   try {
-    for await (const page of fetchRawPages(clients, def, opts.signal)) {
+    for await (const page of fetchRawPages(clients, def)) {
       pages++
       for (const item of page.items) validator.accept(item, ++index)
       opts.onProgress?.({ source: def.name, pages, records: index, total: page.total, done: false })
@@ -91,8 +88,6 @@ export async function readLiveSource<R extends AnyRecord>(
     opts.onProgress?.({ source: def.name, pages, records: records.length, total: records.length, done: true })
     return { status: 'ok', records, origin }
   } catch (err) {
-    // Stopped from outside (the run was refused): the whole read ends, with the reason it was stopped for.
-    if (opts.signal?.aborted) throw opts.signal.reason
     if (!(err instanceof OffboardError)) throw err
     // Without a token nothing can be read: one clear failure instead of the same one per source.
     if (err instanceof SourceError && err.source === 'sign-in') throw err
@@ -108,7 +103,6 @@ export async function readLiveSource<R extends AnyRecord>(
 /** Reads the whole tenant. */
 export async function readLive(clients: LiveClients, opts: LiveReadOptions): Promise<TenantData> {
   const takenAt = (opts.now ?? Date.now)()
-  opts.signal?.throwIfAborted()
   // Sources are read one after another: Graph's per-tenant limits are shared, and progress reads better.
   const intune = await readLiveSource(clients, SOURCES.intune as unknown as AnyDefinition, opts)
   const entra = await readLiveSource(clients, SOURCES.entra as unknown as AnyDefinition, opts)
@@ -136,7 +130,6 @@ async function readTeamsSerials(clients: LiveClients, opts: LiveReadOptions): Pr
       source: 'teams',
       permission: TEAMS_READ_PERMISSION,
       top: 0,
-      ...(opts.signal ? { signal: opts.signal } : {}),
     })) {
       for (const item of page.items) validator.accept(item, ++index)
     }
@@ -144,7 +137,6 @@ async function readTeamsSerials(clients: LiveClients, opts: LiveReadOptions): Pr
     opts.onProgress?.({ source: 'teams', pages: 0, records: index, total: index, done: true })
     return serials
   } catch (err) {
-    if (opts.signal?.aborted) throw opts.signal.reason
     if (!(err instanceof OffboardError)) throw err
     opts.log?.info({ event: 'readLive.teams.unavailable', message: err.message })
     opts.onProgress?.({ source: 'teams', pages: 0, records: 0, total: null, done: true, error: err.message })

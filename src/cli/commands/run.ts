@@ -171,56 +171,42 @@ async function runCommand(opts: RunOptions): Promise<void> {
   // Instructions for this run are checked before anything is read: a refused sentence stops the run at once.
   if (opts.instructions !== undefined)
     policy = await applyInstructions(opts.instructions, policy, '--instructions')
-  let readMs = 0
-  /**
-   * Reads the tenant. A live read goes on while the run starts, and a refused start stops it through `signal`. A
-   * snapshot, which cannot stop half-way, and the demo, whose tenant is generated on this thread (which would hold
-   * up the start, and the store's lock with it, for as long: 10 s at 60,000 devices), wait for the start.
-   */
-  const read = async (signal?: AbortSignal, started?: Promise<unknown>): Promise<TenantData> => {
-    if (opts.snapshot || opts.demo) await started
+  const evaluate = async (ctx?: { instructions: string }): Promise<Report> => {
+    // The agent's stored instructions apply to every recorded run, on top of the policy and --instructions.
+    const runPolicy = ctx?.instructions
+      ? await applyInstructions(ctx.instructions, policy, "the agent's instructions")
+      : policy
     const readStarted = performance.now()
     const data = opts.demo
       ? await readDemo(opts, progress)
       : opts.snapshot
         ? await readSnapshotWithProgress(opts.snapshot, progress)
-        : await readLiveTenant(tenant!, progress, signal)
-    readMs = performance.now() - readStarted
-    return data
-  }
-  const evaluate = async (data: TenantData, ctx?: { instructions: string }): Promise<Report> => {
-    // The agent's stored instructions apply to every recorded run, on top of the policy and --instructions. They
-    // were interpreted when they were stored, so reading the tenant did not wait for them.
-    const runPolicy = ctx?.instructions
-      ? await applyInstructions(ctx.instructions, policy, "the agent's instructions")
-      : policy
+        : await readLiveTenant(tenant!, progress)
     const now = opts.asOf ?? data.takenAt ?? (opts.demo ? parseDemoAsOf() : Date.now())
     const analyzeStarted = performance.now()
     const report = analyze(data, { now, policy: runPolicy, consume: true })
     // Where a slow run spends its time, for --debug: reading the tenant, then the engine.
     logger().debug({
       event: 'run.evaluate.done',
-      readMs: Math.round(readMs),
+      readMs: Math.round(analyzeStarted - readStarted),
       analyzeMs: Math.round(performance.now() - analyzeStarted),
       devices: report.summary.counts.devices,
       ...memoryNow(),
     })
     return report
   }
-  // Recorded by default: the run is started (refused if one is running) while the tenant is read, then completed
-  // or marked failed.
+  // Recorded by default: the run is started (refused if one is running), then completed or marked failed.
   const report = opts.store
-    ? await (await import('../../agent/runs.js')).withRecordedRunReading(
+    ? await (await import('../../agent/runs.js')).withRecordedRun(
         {
           store: openDefaultStore,
           tenantId: await tenantKey(opts, tenant),
           trigger: 'manual',
           actor: currentActor(),
         },
-        read,
-        (ctx, data) => evaluate(data, ctx),
+        evaluate,
       )
-    : await evaluate(await read())
+    : await evaluate()
   note(
     progress,
     `Evaluated ${report.summary.counts.devices.toLocaleString('en-US')} devices in ${Math.round(performance.now() - started)} ms.`,
@@ -320,11 +306,7 @@ async function readDemo(opts: RunOptions, progress: boolean): Promise<TenantData
   }
 }
 
-async function readLiveTenant(
-  config: TenantConfig,
-  progress: boolean,
-  signal?: AbortSignal,
-): Promise<TenantData> {
+async function readLiveTenant(config: TenantConfig, progress: boolean): Promise<TenantData> {
   note(progress, `Reading tenant ${config.tenantId}`)
   const { clients } = await connectTenant(config)
   const data = await readLive(clients, {
@@ -332,7 +314,6 @@ async function readLiveTenant(
     disabledSources: config.disabledSources,
     onProgress: liveProgress(progress),
     log: logger(),
-    ...(signal ? { signal } : {}),
   })
   return requireSomeSource(data)
 }
@@ -369,14 +350,14 @@ export async function runScheduled(ctx: { tenantId: string; trigger: 'schedule' 
     )
   }
   const policy = await loadPolicy(undefined)
-  const { withRecordedRunReading } = await import('../../agent/runs.js')
-  await withRecordedRunReading(
+  const { withRecordedRun } = await import('../../agent/runs.js')
+  await withRecordedRun(
     { store: openDefaultStore, tenantId: ctx.tenantId, trigger: ctx.trigger, actor: SCHEDULER_ACTOR },
-    (signal) => readLiveTenant(config, false, signal),
-    async (run, data) => {
+    async (run) => {
       const runPolicy = run.instructions
         ? await applyInstructions(run.instructions, policy, "the agent's instructions")
         : policy
+      const data = await readLiveTenant(config, false)
       return analyze(data, { now: data.takenAt ?? Date.now(), policy: runPolicy, consume: true })
     },
   )
