@@ -2,7 +2,7 @@
 import { sql } from 'kysely'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { CopyEncoder, insertRows } from './bulk-insert.js'
-import type { Store } from './store.js'
+import { COPY_FILE, type Store } from './store.js'
 import { testBackends } from './test-backends.js'
 
 const T0 = new Date('2026-01-01T00:00:00.123Z')
@@ -172,8 +172,7 @@ describe('insertRows on PGlite', () => {
 
   /** The file COPY reads from, in PGlite's in-memory file system: null when there is none. */
   const copyFile = async (store: Store) =>
-    (await sql<{ f: unknown }>`select pg_stat_file('/tmp/offboard-copy-in', true) as f`.execute(store.db))
-      .rows[0]!.f
+    (await sql<{ f: unknown }>`select pg_stat_file(${COPY_FILE}, true) as f`.execute(store.db)).rows[0]!.f
 
   it('leaves no file behind in PGlite memory, after a COPY or a failed one', async () => {
     const store = await backend.create()

@@ -19,8 +19,8 @@ export type CopyValue = string | number | boolean | Date | readonly string[] | n
  * Inserts `rows` into `table` within the transaction `tx` opened on `store`. Every row must have the same keys; the
  * first row's name the columns. Rows are taken one at a time, so a generator can build them lazily.
  *
- * On PGlite this is `COPY … FROM` a file in PGlite's memory (store.ts), in batches of {@link COPY_BATCH_BYTES}. Measured with a
- * 100k-device report (20,487 suggestions of ~3 KiB JSON) on PGlite 0.5: batched INSERTs spent as long turning
+ * On PGlite this is `COPY … FROM` a file in PGlite's memory (store.ts), in batches of {@link COPY_BATCH_BYTES}.
+ * Measured with a 100k-device report (20,487 suggestions of ~3 KiB JSON) on PGlite 0.5: batched INSERTs spent as long turning
  * 300,000 parameters into protocol messages, and PGlite parsing them back, as the database spent storing the rows.
  * On PostgreSQL, batched INSERTs: they are what node-postgres can send (COPY FROM STDIN needs a stream it lacks),
  * and a server is not the bottleneck there.
@@ -106,13 +106,12 @@ export class CopyEncoder {
   columns: readonly string[] | undefined
   /** Rows in the buffer, not yet taken. */
   rows = 0
-  private memory: ArrayBuffer
-  private buffer: Buffer
+  /** Its own memory (not Node's shared pool), so that a view of it starts at 0 and nothing else writes there. */
+  private buffer: Buffer<ArrayBuffer>
   private used = 0
 
   constructor(private readonly bytes: number) {
-    this.memory = new ArrayBuffer(bytes)
-    this.buffer = Buffer.from(this.memory)
+    this.buffer = Buffer.allocUnsafeSlow(bytes)
   }
 
   /** A row as one line of COPY text, newline included. */
@@ -136,13 +135,11 @@ export class CopyEncoder {
   }
 
   push(line: string): void {
-    if (this.used + maxBytes(line) > this.memory.byteLength) {
+    if (this.used + maxBytes(line) > this.buffer.length) {
       // A line longer than the whole buffer, alone in it: grow the buffer for it.
-      const bigger = new ArrayBuffer(this.used + maxBytes(line))
-      const biggerBuffer = Buffer.from(bigger)
-      this.buffer.copy(biggerBuffer, 0, 0, this.used)
-      this.memory = bigger
-      this.buffer = biggerBuffer
+      const bigger = Buffer.allocUnsafeSlow(this.used + maxBytes(line))
+      this.buffer.copy(bigger, 0, 0, this.used)
+      this.buffer = bigger
     }
     this.used += this.buffer.write(line, this.used)
     this.rows++
@@ -153,7 +150,7 @@ export class CopyEncoder {
    * caller must be done with them (the COPY finished) before pushing again.
    */
   take(): Uint8Array<ArrayBuffer> {
-    const rows = new Uint8Array(this.memory, 0, this.used)
+    const rows = new Uint8Array(this.buffer.buffer, 0, this.used)
     this.used = 0
     this.rows = 0
     return rows

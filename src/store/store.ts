@@ -169,16 +169,7 @@ export async function storeOnPGlite(pglite: PGlite, opts: PGliteStoreOptions = {
       const list = columns.map(quoteIdent).join(', ')
       const freeze = copyOpts.freeze ? ' with (freeze)' : ''
       const copy = `copy ${quoteIdent(table)} (${list}) from '${COPY_FILE}'${freeze}`
-      const files = memoryFiles(pglite)
-      try {
-        // canOwn: the file is the caller's bytes, not a copy of them; it is gone before the caller reuses them.
-        files.writeFile(COPY_FILE, data, { canOwn: true })
-      } catch (err) {
-        throw new OffboardError(
-          `cannot write ${COPY_FILE} in PGlite's in-memory file system for COPY into ${table}: ${(err as Error).message}; nothing was stored.`,
-          'Install the PGlite version in package-lock.json (npm ci), or report the PGlite version in use.',
-        )
-      }
+      const removeFile = writeCopyFile(pglite, table, data)
       try {
         // SET LOCAL ends with the transaction even if the COPY fails, and is set back right after it otherwise, so
         // that no later statement of the transaction (an audit entry, say) runs without its triggers.
@@ -189,7 +180,7 @@ export async function storeOnPGlite(pglite: PGlite, opts: PGliteStoreOptions = {
         )
         return results[copyOpts.skipForeignKeyChecks ? 1 : 0]?.affectedRows ?? 0
       } finally {
-        files.unlink(COPY_FILE)
+        removeFile()
       }
     },
     async close() {
@@ -255,22 +246,33 @@ function runtimeOf(partial: Partial<Runtime> | undefined): Runtime {
  * device copied the bytes into PostgreSQL's buffer one at a time in JavaScript: COPY of a 100k-device report's 59 MB
  * took a median 1.10 s from it and 0.88 s from a file, whose reads are one `set` per 64 KiB (interleaved runs).
  */
-const COPY_FILE = '/tmp/offboard-copy-in'
+export const COPY_FILE = '/tmp/offboard-copy-in'
 
-/** The two calls of Emscripten's FS that {@link Store.copyIn} uses (PGlite types `Module.FS` loosely). */
+/** The two calls of Emscripten's FS that COPY uses (PGlite types `Module.FS` loosely). */
 interface MemoryFiles {
   writeFile(path: string, data: Uint8Array, opts: { canOwn: boolean }): void
   unlink(path: string): void
 }
 
-function memoryFiles(pglite: PGlite): MemoryFiles {
+/**
+ * Puts `data` in {@link COPY_FILE} as it is, not a copy (`canOwn`: it is removed before the caller reuses the bytes).
+ * @returns the function that removes the file.
+ * @throws OffboardError when this PGlite has no in-memory file system or the write fails; nothing was stored.
+ */
+function writeCopyFile(pglite: PGlite, table: string, data: Uint8Array): () => void {
   const fs = (pglite.Module as { FS?: Partial<MemoryFiles> } | undefined)?.FS
-  if (typeof fs?.writeFile !== 'function' || typeof fs.unlink !== 'function')
+  try {
+    if (typeof fs?.writeFile !== 'function' || typeof fs.unlink !== 'function')
+      throw new Error('this PGlite version has no in-memory file system')
+    const files = fs as MemoryFiles
+    files.writeFile(COPY_FILE, data, { canOwn: true })
+    return () => files.unlink(COPY_FILE)
+  } catch (err) {
     throw new OffboardError(
-      'this PGlite version has no in-memory file system to COPY from; nothing was stored.',
+      `cannot write ${COPY_FILE} in PGlite's in-memory file system for COPY into ${table}: ${(err as Error).message}; nothing was stored.`,
       'Install the PGlite version in package-lock.json (npm ci), or report the PGlite version in use.',
     )
-  return fs as MemoryFiles
+  }
 }
 
 function quoteIdent(name: string): string {
