@@ -507,14 +507,18 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
 export function formatTable(r: BenchResult): string {
   const lines = [
     `machine: ${r.machine.cpus} cores (${r.machine.cpuModel}), ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; load average ${r.loadAverage.start.toFixed(1)} → ${r.loadAverage.end.toFixed(1)}`,
-    '',
-    '| devices | records | floor | pipeline | ratio | devices/s | peak RSS | CPU floor | CPU pipeline | + JSON report file |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...r.pipeline.map(
-      (p) =>
-        `| ${p.devices.toLocaleString('en-US')} | ${p.records.toLocaleString('en-US')} | ${secs(p.floorMs)} | ${secs(p.pipelineMs)} | ${p.ratio.toFixed(2)}× | ${Math.round(p.devicesPerSecond).toLocaleString('en-US')} | ${mib(p.pipelineMaxRssKb)} | ${secs(p.floorCpuMs)} | ${secs(p.pipelineCpuMs)} | ${p.withJsonReport ? secs(p.withJsonReport.wallMs) : '—'} |`,
-    ),
   ]
+  if (r.pipeline.length) {
+    lines.push(
+      '',
+      '| devices | records | floor | pipeline | ratio | devices/s | peak RSS | CPU floor | CPU pipeline | + JSON report file |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      ...r.pipeline.map(
+        (p) =>
+          `| ${p.devices.toLocaleString('en-US')} | ${p.records.toLocaleString('en-US')} | ${secs(p.floorMs)} | ${secs(p.pipelineMs)} | ${p.ratio.toFixed(2)}× | ${Math.round(p.devicesPerSecond).toLocaleString('en-US')} | ${mib(p.pipelineMaxRssKb)} | ${secs(p.floorCpuMs)} | ${secs(p.pipelineCpuMs)} | ${p.withJsonReport ? secs(p.withJsonReport.wallMs) : '—'} |`,
+      ),
+    )
+  }
   if (r.engine) {
     const e = r.engine
     lines.push(
@@ -540,34 +544,114 @@ export function formatTable(r: BenchResult): string {
   return `${lines.join('\n')}\n`
 }
 
-function parseArgs(argv: string[]): BenchOptions {
-  const large = argv.includes('--large')
-  const value = (flag: string): string | undefined => {
-    const i = argv.indexOf(flag)
-    return i >= 0 ? argv[i + 1] : undefined
+export const USAGE = `Usage: npm run bench -- [options]
+
+  --sizes N,N,...          pipeline runs at these device counts (default 10000,100000; 0 or none: no pipeline run)
+  --large                  adds the pipeline at 1,000,000 devices to the default sizes (minutes, several GiB)
+  --repeat N               floor and pipeline runs per size, medians reported (default 3; 1M runs once)
+  --engine N               engine alone at N devices (default 1000000; 0: skip)
+  --actions N              Entra disables through $batch (default 10000; 0: skip)
+  --time-scale X           the Entra actions' clock runs X times faster (default 5)
+  --defender N             Defender offboards (default 1600; 0: skip)
+  --defender-time-scale X  the Defender actions' clock runs X times faster (default 30)
+  --help                   this text
+`
+
+/** A bench option that cannot be taken: the message says which and why; the caller prints it with the usage. */
+export class BenchUsageError extends Error {}
+
+/** The largest tenant `offboard demo` generates. */
+const MAX_DEVICES = 1_000_000
+
+/**
+ * The options of \`npm run bench -- …\`, checked: an unknown option, a missing value or a number out of range is an
+ * error naming it, rather than a run of minutes that fails at the end or measures something else than asked.
+ */
+export function parseArgs(argv: string[]): BenchOptions | 'help' {
+  const values = new Map<string, string>()
+  let large = false
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!
+    if (flag === '--help' || flag === '-h') return 'help'
+    if (flag === '--large') {
+      large = true
+      continue
+    }
+    if (!VALUE_FLAGS.includes(flag))
+      throw new BenchUsageError(
+        `unknown option ${JSON.stringify(flag)}; the options are --large, --help and ${VALUE_FLAGS.join(', ')}.`,
+      )
+    const value = argv[i + 1]
+    if (value === undefined || value.startsWith('--')) throw new BenchUsageError(`${flag} needs a value.`)
+    values.set(flag, value)
+    i++
   }
-  const sizes = value('--sizes')
+  const count = (flag: string, fallback: number, min: number, max: number): number => {
+    const text = values.get(flag)
+    if (text === undefined) return fallback
+    const n = Number(text)
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new BenchUsageError(
+        `${flag} must be a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}, got ${JSON.stringify(text)}.`,
+      )
+    return n
+  }
+  const scale = (flag: string, fallback: number): number => {
+    const text = values.get(flag)
+    if (text === undefined) return fallback
+    const x = Number(text)
+    if (!Number.isFinite(x) || x <= 0)
+      throw new BenchUsageError(`${flag} must be a number above 0, got ${JSON.stringify(text)}.`)
+    return x
+  }
   return {
-    pipelineSizes: sizes
-      ? sizes.split(',').map(Number)
-      : large
-        ? [10_000, 100_000, 1_000_000]
-        : [10_000, 100_000],
-    engineSize: Number(value('--engine') ?? 1_000_000),
-    repeat: Number(value('--repeat') ?? 3),
-    actions: Number(value('--actions') ?? 10_000),
+    pipelineSizes: pipelineSizes(values.get('--sizes'), large),
+    engineSize: count('--engine', 1_000_000, 0, MAX_DEVICES),
+    repeat: count('--repeat', 3, 1, 100),
+    actions: count('--actions', 10_000, 0, 1_000_000),
     // A compressed clock also compresses the limiter's transit margin (2 s) against real network time: at 5× and
     // 30× it still covers 400 ms and 67 ms of real transit, and the executor keeps up with 5× Entra's write rate.
-    timeScale: Number(value('--time-scale') ?? 5),
-    defender: Number(value('--defender') ?? 1_600),
-    defenderTimeScale: Number(value('--defender-time-scale') ?? 30),
+    timeScale: scale('--time-scale', 5),
+    defender: count('--defender', 1_600, 0, 1_000_000),
+    defenderTimeScale: scale('--defender-time-scale', 30),
     cacheDir: join(BENCH, '.cache'),
     resultsDir: join(BENCH, 'results'),
     log: (line) => process.stderr.write(`${line}\n`),
   }
 }
 
+const VALUE_FLAGS = [
+  '--sizes',
+  '--engine',
+  '--repeat',
+  '--actions',
+  '--time-scale',
+  '--defender',
+  '--defender-time-scale',
+]
+
+function pipelineSizes(text: string | undefined, large: boolean): number[] {
+  if (text === undefined) return large ? [10_000, 100_000, 1_000_000] : [10_000, 100_000]
+  if (text === '0' || text === 'none') return []
+  return text.split(',').map((item) => {
+    const n = Number(item)
+    if (!Number.isInteger(n) || n < 1 || n > MAX_DEVICES)
+      throw new BenchUsageError(
+        `--sizes takes device counts from 1 to 1,000,000 separated by commas (or 0 for none), got ${JSON.stringify(item)} in ${JSON.stringify(text)}.`,
+      )
+    return n
+  })
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const result = await runBench(parseArgs(process.argv.slice(2)))
-  process.stdout.write(formatTable(result))
+  let opts: BenchOptions | 'help'
+  try {
+    opts = parseArgs(process.argv.slice(2))
+  } catch (err) {
+    if (!(err instanceof BenchUsageError)) throw err
+    process.stderr.write(`bench: ${err.message}\n\n${USAGE}`)
+    process.exit(2)
+  }
+  if (opts === 'help') process.stdout.write(USAGE)
+  else process.stdout.write(formatTable(await runBench(opts)))
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { countViolations, idealSchedule } from '../bench/actions.js'
-import { DefenderWindow, formatTable, runBench } from '../bench/bench.js'
+import { BenchUsageError, DefenderWindow, formatTable, parseArgs, runBench } from '../bench/bench.js'
 
 const dir = await mkdtemp(join(tmpdir(), 'offboard-bench-test-'))
 afterAll(() => rm(dir, { recursive: true, force: true }))
@@ -90,5 +90,52 @@ describe("the pipeline bench's Defender window", () => {
     t = performance.now()
     await window.clear()
     expect(performance.now() - t).toBeLessThan(100)
+  })
+})
+
+describe('npm run bench options', () => {
+  const opts = (...argv: string[]) => {
+    const parsed = parseArgs(argv)
+    if (parsed === 'help') throw new Error('help asked for')
+    return parsed
+  }
+
+  it('runs the default sizes, 1M only with --large, and no pipeline with --sizes 0 or none', () => {
+    expect(opts().pipelineSizes).toEqual([10_000, 100_000])
+    expect(opts('--large').pipelineSizes).toEqual([10_000, 100_000, 1_000_000])
+    expect(opts('--sizes', '1000,50000', '--engine', '0').pipelineSizes).toEqual([1000, 50_000])
+    expect(opts('--sizes', '0', '--engine', '1000').pipelineSizes).toEqual([])
+    expect(opts('--sizes', 'none').pipelineSizes).toEqual([])
+    expect(opts('--repeat', '5', '--time-scale', '2.5')).toMatchObject({ repeat: 5, timeScale: 2.5 })
+    expect(parseArgs(['--repeat', '2', '--help'])).toBe('help')
+  })
+
+  it('refuses an unknown option, a missing value and a number out of range, naming it', () => {
+    const refused = (argv: string[], message: RegExp) => {
+      expect(() => parseArgs(argv)).toThrow(BenchUsageError)
+      expect(() => parseArgs(argv)).toThrow(message)
+    }
+    refused(['--size', '1000'], /unknown option "--size"; the options are/)
+    refused(['--engine'], /--engine needs a value/)
+    refused(['--repeat', '--large'], /--repeat needs a value/)
+    refused(['--sizes', '1000,,2000'], /--sizes takes device counts .* got "" in "1000,,2000"/)
+    refused(['--sizes', '2000000'], /got "2000000"/)
+    refused(['--engine', '1e9'], /--engine must be a whole number from 0 to 1,000,000, got "1e9"/)
+    refused(['--repeat', '0'], /--repeat must be a whole number from 1/)
+    refused(['--actions', 'many'], /--actions must be a whole number/)
+    refused(['--defender-time-scale', '0'], /--defender-time-scale must be a number above 0/)
+  })
+
+  it('prints no pipeline table when no pipeline ran', () => {
+    const table = formatTable({
+      machine: { cpus: 2, cpuModel: 'x', memoryGiB: 24, node: 'v20' },
+      loadAverage: { start: 0, end: 0 },
+      pipeline: [],
+      engine: null,
+      actions: [],
+      failures: [],
+    } as unknown as Parameters<typeof formatTable>[0])
+    expect(table).not.toContain('| devices |')
+    expect(table).toContain('machine: 2 cores')
   })
 })
