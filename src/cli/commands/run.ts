@@ -16,7 +16,7 @@ import { loadTenantConfig, type TenantConfig } from '../../lib/config.js'
 import { OffboardError, UsageError } from '../../lib/errors.js'
 import { enableDebugLogs, logger } from '../../lib/log.js'
 import { LoopbackClientCredentials } from '../../lib/loopback-credentials.js'
-import { memoryNow } from '../../lib/memory.js'
+import { memoryNow, withHeapGrowth } from '../../lib/memory.js'
 import { formatCsv } from '../../report/format-csv.js'
 import { jsonChunks } from '../../report/format-json.js'
 import { formatTable } from '../../report/format-table.js'
@@ -27,6 +27,9 @@ import { note, progressEnabled, writeFileAtomic, writeStdout } from '../output.j
 import { parseAsOf, parsePositiveInt } from '../parse.js'
 import { liveProgress } from '../progress.js'
 import { clientsFor, connectTenant } from '../tenant.js'
+
+/** How much V8 may let the heap grow between full collections while a run reads its tenant (see withHeapGrowth). */
+const READING_HEAP_GROWTH_PERCENT = 50
 
 export const DEFAULT_DEMO_DEVICES = 500
 export const DEFAULT_DEMO_SEED = 1
@@ -177,11 +180,13 @@ async function runCommand(opts: RunOptions): Promise<void> {
       ? await applyInstructions(ctx.instructions, policy, "the agent's instructions")
       : policy
     const readStarted = performance.now()
-    const data = opts.demo
-      ? await readDemo(opts, progress)
-      : opts.snapshot
-        ? await readSnapshotWithProgress(opts.snapshot, progress)
-        : await readLiveTenant(tenant!, progress)
+    const data = await withHeapGrowth(READING_HEAP_GROWTH_PERCENT, () =>
+      opts.demo
+        ? readDemo(opts, progress)
+        : opts.snapshot
+          ? readSnapshotWithProgress(opts.snapshot, progress)
+          : readLiveTenant(tenant!, progress),
+    )
     const now = opts.asOf ?? data.takenAt ?? (opts.demo ? parseDemoAsOf() : Date.now())
     const analyzeStarted = performance.now()
     const report = analyze(data, { now, policy: runPolicy, consume: true })
@@ -357,7 +362,7 @@ export async function runScheduled(ctx: { tenantId: string; trigger: 'schedule' 
       const runPolicy = run.instructions
         ? await applyInstructions(run.instructions, policy, "the agent's instructions")
         : policy
-      const data = await readLiveTenant(config, false)
+      const data = await withHeapGrowth(READING_HEAP_GROWTH_PERCENT, () => readLiveTenant(config, false))
       return analyze(data, { now: data.takenAt ?? Date.now(), policy: runPolicy, consume: true })
     },
   )
