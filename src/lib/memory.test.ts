@@ -59,6 +59,22 @@ describe('withHeapGrowth', () => {
     const after = await keepGrowing()
     expect(after.fullCollections).toBeLessThan(capped.fullCollections - 2)
   })
+
+  it('keeps the cap while any of several overlapping calls runs', async () => {
+    let endFirst = () => {}
+    let startSecond = () => {}
+    const first = withHeapGrowth(10, () => new Promise<void>((resolve) => (endFirst = resolve)))
+    const second = withHeapGrowth(10, async () => {
+      await new Promise<void>((resolve) => (startSecond = resolve))
+      return keepGrowing()
+    })
+    endFirst()
+    await first
+    startSecond()
+    const overlapped = await second
+    const free = await keepGrowing()
+    expect(overlapped.fullCollections).toBeGreaterThan(free.fullCollections + 2)
+  })
 })
 
 describe('withShortLivedObjects', () => {

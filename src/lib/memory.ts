@@ -2,10 +2,10 @@
  * @module How a run steers V8's garbage collector: a full collection where the run knows that most of its heap just
  * died, the heap's growth held back while a tenant is read, and pretenuring off for the engine's short-lived objects.
  *
- * The full collection: V8 collects the
- * old generation when it has grown by a factor of the heap that survived the last collection; at a million devices
- * that let a gigabyte of records the run had let go of sit beside the suggestions being built, and the run's peak
- * of memory was set by when V8 happened to collect, not by what was alive (2.5–3 GiB for about 1.4 GiB alive).
+ * The full collection: V8 collects the old generation when it has grown by a factor of the heap that survived the
+ * last collection; at a million devices that let a gigabyte of records the run had let go of sit beside the
+ * suggestions being built, and the run's peak of memory was set by when V8 happened to collect, not by what was
+ * alive (2.5–3 GiB for about 1.4 GiB alive).
  * Node gives the collector to code only behind `--expose-gc`, which can be turned on while running: V8 then adds
  * `gc` to contexts created afterwards. Where that fails, nothing is collected early and the run is only bigger.
  */
@@ -36,7 +36,7 @@ export function collectGarbage(): boolean {
 
 /**
  * Runs `fn` with V8 letting the old generation grow by at most `percent` % of what survived the last full collection
- * before it collects again; V8 picks the factor itself again after (the outermost call only).
+ * before it collects again; V8 picks the factor itself again after.
  *
  * V8 picks a factor of up to 4 when its collections are fast, as they are while a tenant is read: at a million
  * devices the records (1.1 GB) grew in one step to 1.73 GB of heap used, garbage included, before V8 collected
@@ -46,18 +46,23 @@ export function collectGarbage(): boolean {
  * Where the flag cannot be set, `fn` runs as before.
  */
 export async function withHeapGrowth<T>(percent: number, fn: () => Promise<T>): Promise<T> {
-  const outermost = heapGrowthDepth === 0 && setFlag(`--heap-growing-percent=${percent}`)
-  heapGrowthDepth++
+  if (heapGrowthCalls === 0) heapGrowthSet = setFlag(`--heap-growing-percent=${percent}`)
+  heapGrowthCalls++
   try {
     return await fn()
   } finally {
-    heapGrowthDepth--
+    heapGrowthCalls--
     // 0 is V8's default: no fixed percentage, V8 computes the factor.
-    if (outermost) setFlag('--heap-growing-percent=0')
+    if (heapGrowthCalls === 0 && heapGrowthSet) setFlag('--heap-growing-percent=0')
   }
 }
 
-let heapGrowthDepth = 0
+/**
+ * Calls of `withHeapGrowth` under way, which may overlap (two reads awaiting at once): the first sets the flag (its
+ * percentage holds for all), the last to end sets it back.
+ */
+let heapGrowthCalls = 0
+let heapGrowthSet = false
 let shortLivedDepth = 0
 
 /**
