@@ -1,4 +1,7 @@
-/** @module Tests of the run's memory helpers: a full collection really collects, and the figures are what they say. */
+/**
+ * @module Tests of the run's memory helpers: a full collection really collects, the heap's growth is capped and set
+ * back, pretenuring is held off, and the figures are what they say.
+ */
 import { constants, PerformanceObserver } from 'node:perf_hooks'
 import { setImmediate, setTimeout } from 'node:timers/promises'
 import { getHeapSpaceStatistics } from 'node:v8'
@@ -17,6 +20,30 @@ describe('collectGarbage', () => {
   })
 })
 
+/**
+ * Starts noting V8's full collections; `stop` ends it and gives their start times (`performance.now()` clock).
+ * Collections are reported to observers after the fact: `stop` waits for the last ones.
+ */
+function watchFullCollections(): { stop: () => Promise<number[]> } {
+  const starts: number[] = []
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries())
+      if (
+        ((e as { detail?: unknown }).detail as { kind?: number } | undefined)?.kind ===
+        constants.NODE_PERFORMANCE_GC_MAJOR
+      )
+        starts.push(e.startTime)
+  })
+  observer.observe({ type: 'gc' })
+  return {
+    async stop() {
+      await setTimeout(20)
+      observer.disconnect()
+      return starts
+    },
+  }
+}
+
 describe('withHeapGrowth', () => {
   /**
    * What reading a tenant does to V8: most of what it makes lives on (60,000 objects kept in each of 40 steps, and
@@ -24,16 +51,7 @@ describe('withHeapGrowth', () => {
    */
   async function keepGrowing(): Promise<{ fullCollections: number }> {
     collectGarbage()
-    let full = 0
-    const observer = new PerformanceObserver((list) => {
-      for (const e of list.getEntries())
-        if (
-          ((e as { detail?: unknown }).detail as { kind?: number } | undefined)?.kind ===
-          constants.NODE_PERFORMANCE_GC_MAJOR
-        )
-          full++
-    })
-    observer.observe({ type: 'gc' })
+    const watch = watchFullCollections()
     const kept: object[][] = []
     for (let step = 0; step < 40; step++) {
       kept.push(Array.from({ length: 60_000 }, (_, i) => ({ i, step })))
@@ -41,9 +59,7 @@ describe('withHeapGrowth', () => {
       for (let g = 0; g < 20; g++) JSON.parse(JSON.stringify(kept[step]!.slice(0, 3000)))
       await setImmediate()
     }
-    await setTimeout(20)
-    observer.disconnect()
-    return { fullCollections: full }
+    return { fullCollections: (await watch.stop()).length }
   }
 
   it('collects sooner while it runs, and leaves V8 to pick again after', async () => {
@@ -95,16 +111,7 @@ describe('withShortLivedObjects', () => {
     wrap: boolean,
   ): Promise<{ grownMiB: number; fullCollections: number }> {
     collectGarbage()
-    const full: number[] = []
-    const observer = new PerformanceObserver((list) => {
-      for (const e of list.getEntries())
-        if (
-          ((e as { detail?: unknown }).detail as { kind?: number } | undefined)?.kind ===
-          constants.NODE_PERFORMANCE_GC_MAJOR
-        )
-          full.push(e.startTime)
-    })
-    observer.observe({ type: 'gc' })
+    const watch = watchFullCollections()
     const phases = () => {
       let batch: object[] | null = []
       for (let i = 0; i < 900_000; i++) batch.push(make(i))
@@ -116,9 +123,7 @@ describe('withShortLivedObjects', () => {
       return { grownMiB: oldSpaceMiB() - before, start, end: performance.now() }
     }
     const r = wrap ? withShortLivedObjects(phases) : phases()
-    // Collections are reported to observers after the fact.
-    await setTimeout(20)
-    observer.disconnect()
+    const full = await watch.stop()
     return { grownMiB: r.grownMiB, fullCollections: full.filter((t) => t >= r.start && t <= r.end).length }
   }
 
