@@ -4,7 +4,7 @@
  */
 import { constants, PerformanceObserver } from 'node:perf_hooks'
 import { setImmediate, setTimeout } from 'node:timers/promises'
-import { getHeapSpaceStatistics } from 'node:v8'
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8'
 import { describe, expect, it } from 'vitest'
 import { collectGarbage, memoryNow, withHeapGrowth, withShortLivedObjects } from './memory.js'
 
@@ -63,12 +63,12 @@ describe('withHeapGrowth', () => {
   }
 
   it('collects sooner while it runs, and leaves V8 to pick again after', async () => {
-    const capped = await withHeapGrowth(10, keepGrowing)
+    const capped = await withHeapGrowth({ percent: 10 }, keepGrowing)
     const free = await keepGrowing()
     expect(capped.fullCollections).toBeGreaterThan(free.fullCollections + 2)
     // And it was set back even when what ran threw.
     await expect(
-      withHeapGrowth(10, async () => {
+      withHeapGrowth({ percent: 10 }, async () => {
         throw new Error('read failed')
       }),
     ).rejects.toThrow('read failed')
@@ -79,8 +79,8 @@ describe('withHeapGrowth', () => {
   it('keeps the cap while any of several overlapping calls runs', async () => {
     let endFirst = () => {}
     let startSecond = () => {}
-    const first = withHeapGrowth(10, () => new Promise<void>((resolve) => (endFirst = resolve)))
-    const second = withHeapGrowth(10, async () => {
+    const first = withHeapGrowth({ percent: 10 }, () => new Promise<void>((resolve) => (endFirst = resolve)))
+    const second = withHeapGrowth({ percent: 10 }, async () => {
       await new Promise<void>((resolve) => (startSecond = resolve))
       return keepGrowing()
     })
@@ -90,6 +90,29 @@ describe('withHeapGrowth', () => {
     const overlapped = await second
     const free = await keepGrowing()
     expect(overlapped.fullCollections).toBeGreaterThan(free.fullCollections + 2)
+  })
+
+  it('leaves V8 alone until the heap in use reaches the size the cap starts from', async () => {
+    // What is alive now, without the garbage of what ran before (keepGrowing starts with a full collection too).
+    const inUseMiB = () => {
+      collectGarbage()
+      return getHeapStatistics().used_heap_size / 1_048_576
+    }
+    const free = await keepGrowing()
+    const never = await withHeapGrowth({ percent: 10, fromMiB: inUseMiB() + 65_536 }, keepGrowing)
+    expect(never.fullCollections).toBeLessThan(free.fullCollections + 2)
+    // Reached before it starts: capped at once.
+    const atOnce = await withHeapGrowth({ percent: 10, fromMiB: inUseMiB() / 2 }, keepGrowing)
+    expect(atOnce.fullCollections).toBeGreaterThan(free.fullCollections + 2)
+    // Reached while it runs (keepGrowing keeps over 100 MiB): capped from then on, and set back after.
+    const later = await withHeapGrowth({ percent: 10, fromMiB: inUseMiB() + 20 }, keepGrowing)
+    expect(later.fullCollections).toBeGreaterThan(free.fullCollections + 2)
+    const after = await keepGrowing()
+    expect(after.fullCollections).toBeLessThan(atOnce.fullCollections - 2)
+    // Ended before the heap reached it: the heap growing afterwards is not capped.
+    await withHeapGrowth({ percent: 10, fromMiB: inUseMiB() + 20 }, async () => {})
+    const afterEnded = await keepGrowing()
+    expect(afterEnded.fullCollections).toBeLessThan(free.fullCollections + 2)
   })
 })
 
