@@ -116,6 +116,32 @@ describe('reading a live tenant', () => {
     }
   })
 
+  it('reads Intune, the Entra directory and Defender side by side, and Autopilot after Intune (one service)', async () => {
+    const sim = await startSimulator({
+      data,
+      pageSize: { managedDevices: 7, devices: 25, windowsAutopilotDeviceIdentities: 5 },
+      faults: { latencyMs: 2 },
+    })
+    try {
+      const live = await readLive(clientsOf(sim), { tenantId: sim.tenantId })
+      expect(live.defender.records).toHaveLength(data.machines.length)
+      expect(live.entra.records).toHaveLength(data.devices.length)
+      const paths = sim.requests().map((r) => r.path)
+      const first = (prefix: string) => paths.findIndex((p) => p.startsWith(prefix))
+      const last = (prefix: string) => paths.findLastIndex((p) => p.startsWith(prefix))
+      const intuneLast = last('/v1.0/deviceManagement/managedDevices')
+      // Entra's and Defender's pages came while Intune's were still being read…
+      expect(first('/api/machines')).toBeGreaterThanOrEqual(0)
+      expect(first('/api/machines')).toBeLessThan(intuneLast)
+      expect(first('/v1.0/devices')).toBeGreaterThanOrEqual(0)
+      expect(first('/v1.0/devices')).toBeLessThan(intuneLast)
+      // …and Autopilot's only after Intune's last: the two share the Intune service's limits.
+      expect(first('/v1.0/deviceManagement/windowsAutopilotDeviceIdentities')).toBeGreaterThan(intuneLast)
+    } finally {
+      await sim.close()
+    }
+  })
+
   it.each([
     ['429 with Retry-After', { rate429: 0.3 }],
     ['5xx', { rate5xx: 0.3 }],

@@ -3,20 +3,65 @@ import type { LiveProgressEvent } from '../sources/read-live.js'
 
 const fmt = (n: number) => n.toLocaleString('en-US')
 
-/** Returns a progress callback that redraws one line per source on stderr; silent when `enabled` is false. */
-export function liveProgress(enabled: boolean): (e: LiveProgressEvent) => void {
+/** Where progress goes, and the clock its rates use: stderr and `performance.now()`, or a test's own. */
+export interface ProgressOutput {
+  write: (text: string) => void
+  now: () => number
+  /** The terminal's width: the line of the sources being read is cut to fit it, or a wrapped line would stay behind. */
+  columns: () => number | undefined
+}
+
+const STDERR: ProgressOutput = {
+  write: (text) => process.stderr.write(text),
+  now: () => performance.now(),
+  columns: () => process.stderr.columns,
+}
+
+/**
+ * Returns a progress callback that keeps one line on stderr for the sources being read (up to three at once: see
+ * `readLive`), and prints a line of its own for each source when it is done; silent when `enabled` is false. One
+ * source gets its pages and rate; several share the line, each with its records and ETA.
+ */
+export function liveProgress(enabled: boolean, out: ProgressOutput = STDERR): (e: LiveProgressEvent) => void {
   const started = new Map<string, number>()
+  /** What is known of each source being read, in the order they started. */
+  const reading = new Map<string, { e: LiveProgressEvent; rate: number }>()
   return (e) => {
     if (!enabled) return
-    const t0 = started.get(e.source) ?? performance.now()
+    const t0 = started.get(e.source) ?? out.now()
     started.set(e.source, t0)
-    const seconds = (performance.now() - t0) / 1000
+    const seconds = (out.now() - t0) / 1000
     // A rate over a fraction of a second says nothing.
     const rate = seconds >= 0.5 ? Math.round(e.records / seconds) : 0
-    let line = `  ${e.source.padEnd(9)} ${fmt(e.records)} records, ${e.pages} page${e.pages === 1 ? '' : 's'}`
-    if (!e.done && rate) line += `, ${fmt(rate)}/s`
-    if (!e.done && e.total && rate) line += `, ETA ${Math.max(0, Math.round((e.total - e.records) / rate))} s`
-    if (e.done) line += e.error ? ` — FAILED: ${e.error}` : ` — done in ${seconds.toFixed(1)} s`
-    process.stderr.write(`\r\u001b[2K${line}${e.done ? '\n' : ''}`)
+    if (e.done) {
+      reading.delete(e.source)
+      const outcome = e.error ? `FAILED: ${e.error}` : `done in ${seconds.toFixed(1)} s`
+      out.write(`${CLEAR}  ${e.source.padEnd(9)} ${counts(e)} — ${outcome}\n`)
+    } else reading.set(e.source, { e, rate })
+    if (reading.size === 0) return
+    const now = [...reading.values()]
+    let line =
+      now.length === 1
+        ? `  ${now[0]!.e.source.padEnd(9)} ${counts(now[0]!.e)}${speed(now[0]!)}`
+        : `  reading ${now.map(({ e, rate }) => `${e.source} ${fmt(e.records)}${eta(e, rate)}`).join(' · ')}`
+    const width = out.columns()
+    if (width && line.length >= width) line = `${line.slice(0, width - 2)}…`
+    out.write(`${CLEAR}${line}`)
   }
+}
+
+/** Back to the start of the line, and clear it. */
+const CLEAR = '\r\u001b[2K'
+
+const counts = (e: LiveProgressEvent) =>
+  `${fmt(e.records)} records, ${e.pages} page${e.pages === 1 ? '' : 's'}`
+
+function speed({ e, rate }: { e: LiveProgressEvent; rate: number }): string {
+  if (!rate) return ''
+  return `, ${fmt(rate)}/s${e.total ? `, ETA ${Math.max(0, Math.round((e.total - e.records) / rate))} s` : ''}`
+}
+
+function eta(e: LiveProgressEvent, rate: number): string {
+  if (!rate || !e.total) return ''
+  return ` (ETA ${Math.max(0, Math.round((e.total - e.records) / rate))} s)`
 }

@@ -103,11 +103,21 @@ export async function readLiveSource<R extends AnyRecord>(
 /** Reads the whole tenant. */
 export async function readLive(clients: LiveClients, opts: LiveReadOptions): Promise<TenantData> {
   const takenAt = (opts.now ?? Date.now)()
-  // Sources are read one after another: Graph's per-tenant limits are shared, and progress reads better.
-  const intune = await readLiveSource(clients, SOURCES.intune as unknown as AnyDefinition, opts)
-  const entra = await readLiveSource(clients, SOURCES.entra as unknown as AnyDefinition, opts)
-  const autopilot = await readLiveSource(clients, SOURCES.autopilot as unknown as AnyDefinition, opts)
-  const defender = await readLiveSource(clients, SOURCES.defender as unknown as AnyDefinition, opts)
+  // Three services, read side by side: Intune (managed devices, then Autopilot identities: both count against the
+  // Intune service's limits, so one after the other), the Entra directory, and Defender. Each has limits of its own,
+  // which one request at a time stays far below; against a real tenant, where every page takes a while to come, the
+  // read takes as long as its longest service instead of all of them in a row.
+  const intuneService = (async () => {
+    const intune = await readLiveSource(clients, SOURCES.intune as unknown as AnyDefinition, opts)
+    const autopilot = await readLiveSource(clients, SOURCES.autopilot as unknown as AnyDefinition, opts)
+    return { intune, autopilot }
+  })()
+  // Promise.all handles every rejection: when one read throws (a failed sign-in), the others' go nowhere unseen.
+  const [{ intune, autopilot }, entra, defender] = await Promise.all([
+    intuneService,
+    readLiveSource(clients, SOURCES.entra as unknown as AnyDefinition, opts),
+    readLiveSource(clients, SOURCES.defender as unknown as AnyDefinition, opts),
+  ])
   return {
     tenantId: opts.tenantId,
     takenAt,
