@@ -64,16 +64,14 @@ describe.each(testBackends())('store and agent on $name', (backend) => {
           version: 5,
           name: 'suggestions kept as JSON text, without the unread device column, inline when they fit a page',
         },
+        { version: 6, name: "a run's suggestion list kept as rows, written with its suggestions" },
       ])
       // The storage changes took: attstorage 'e' is EXTERNAL (not compressed), and the device column is gone.
       const storage = await sql<{ attname: string; type: string; attstorage: string }>`
         select attname, format_type(atttypid, atttypmod) as type, attstorage from pg_attribute
         where attrelid in ('suggestions'::regclass, 'runs'::regclass) and not attisdropped
           and attname in ('device', 'suggestion', 'suggestion_list') order by attname`.execute(store.db)
-      expect(storage.rows).toEqual([
-        { attname: 'suggestion', type: 'json', attstorage: 'e' },
-        { attname: 'suggestion_list', type: 'json', attstorage: 'e' },
-      ])
+      expect(storage.rows).toEqual([{ attname: 'suggestion', type: 'json', attstorage: 'e' }])
       const options = await sql<{ reloptions: string[] }>`
         select reloptions from pg_class where oid = 'suggestions'::regclass`.execute(store.db)
       expect(options.rows[0]?.reloptions).toEqual(['toast_tuple_target=8160'])
@@ -81,6 +79,20 @@ describe.each(testBackends())('store and agent on $name', (backend) => {
       const count = await sql<{ n: unknown }>`select count(*) as n from runs`.execute(store.db)
       expect(count.rows[0]?.n).toBe('0')
     })
+  })
+
+  it('refuses a store whose schema a newer offboard wrote, and changes nothing in it', async () => {
+    const store = await fresh()
+    await store.db
+      .insertInto('offboard_migrations')
+      .values({ version: 99, name: 'from the future', applied_at: new Date(T0) })
+      .execute()
+    await expect(migrate(store.db)).rejects.toThrow(
+      /schema is at version 99, written by a newer offboard; this one knows versions up to \d+/,
+    )
+    const rows = await store.db.selectFrom('offboard_migrations').select('version').execute()
+    expect(rows.map((r) => r.version)).toContain(99)
+    await expect(migrate(store.db)).rejects.toThrow(/newer offboard/)
   })
 
   describe('runs', () => {

@@ -59,14 +59,16 @@ describe.each(testBackends())('ask from the store on $name', (backend) => {
     expect(by('recategorised')).toEqual(['PC-3'])
 
     await runWith(store, [4])
-    const lists = await store.db
+    const runs = await store.db
       .selectFrom('runs')
-      .select(['id', 'suggestion_list'])
+      .select(['id'])
       .where('tenant_id', '=', TENANT)
       .orderBy('ordinal')
       .execute()
-    expect(lists.map((r) => r.suggestion_list !== null)).toEqual([false, true, true])
-    expect(lists[1]!.id).toBe(second.id)
+    const listed = await store.db.selectFrom('run_suggestions').select(['run_id']).execute()
+    // Only the latest two completed runs keep their list.
+    expect(runs.map((r) => listed.filter((l) => l.run_id === r.id).length)).toEqual([0, 3, 1])
+    expect(runs[1]!.id).toBe(second.id)
     const b = await ask(store, 'What changed since the last run?')
     expect(b.counts).toMatchObject({ new: 0, resolved: 2, recategorised: 0, now: 1, before: 3 })
   })

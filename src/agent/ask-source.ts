@@ -4,7 +4,7 @@
  */
 import { z } from 'zod'
 import { Report, Suggestion } from '../domain/report.js'
-import { type AskData, RunSuggestionList } from '../language/ask-data.js'
+import { type AskData, RunSuggestionEntry } from '../language/ask-data.js'
 import type { Store } from '../store/store.js'
 import { NotFoundError, parseInput } from './errors.js'
 import { TenantId } from './model.js'
@@ -51,7 +51,7 @@ export async function loadAskData(store: Store, actor: string, tenant: string): 
   // The completed run before the latest, in the same order latestCompletedRun uses.
   const prev = await store.db
     .selectFrom('runs')
-    .select(['id', 'summary', 'suggestion_list'])
+    .select(['id', 'summary', 'suggestion_count'])
     .where('tenant_id', '=', tenantId)
     .where('status', '=', 'completed')
     .where('id', '<>', latest.id)
@@ -64,8 +64,16 @@ export async function loadAskData(store: Store, actor: string, tenant: string): 
   if (!prev)
     previousMissing = `run ${latest.id} is the tenant's first completed run; there is nothing to compare it with.`
   else {
-    const list = RunSuggestionList.safeParse(prev.suggestion_list)
-    if (prev.suggestion_list === null || !list.success)
+    const rows = await store.db
+      .selectFrom('run_suggestions')
+      .select(['id', 'category', 'name', 'device_key as key'])
+      .where('run_id', '=', prev.id)
+      .orderBy('position')
+      .execute()
+    // Validated like any input: a row written by another version must not slip by.
+    const list = z.array(RunSuggestionEntry).safeParse(rows)
+    // A list shorter than the run's count was never kept whole: runs recorded before offboard kept lists have none.
+    if (!list.success || rows.length !== (prev.suggestion_count ?? 0))
       previousMissing = `the previous run ${prev.id} was recorded before offboard kept each run's suggestion list; the next run can be compared with the latest.`
     else {
       const asOf = StoredRunSummary.safeParse(prev.summary)

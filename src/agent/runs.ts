@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely'
 import { z } from 'zod'
 import type { Report, ReportDevice } from '../domain/report.js'
-import { encodeRunSuggestions } from '../language/ask-data.js'
+import { primaryKey } from '../language/ask-data.js'
 import { logger } from '../lib/log.js'
 import { memoryNow } from '../lib/memory.js'
 import { insertRows } from '../store/bulk-insert.js'
@@ -88,9 +88,9 @@ const RUN_COLUMNS = [
   'suggestion_count',
   'skipped_count',
   'undetermined_count',
-] as const satisfies readonly Exclude<keyof RunsTable, 'suggestion_list'>[]
+] as const satisfies readonly (keyof RunsTable)[]
 
-type RunRow = Omit<Selectable<RunsTable>, 'suggestion_list'>
+type RunRow = Selectable<RunsTable>
 
 function toRecord(r: RunRow): RunRecord {
   return {
@@ -376,6 +376,21 @@ export async function completeRun(
       truncated: removal === 'truncated',
       referencesChecked: true,
     })
+    // The run's list, for "what changed since the last run" (its reference is the run, locked above).
+    await insertRows(
+      store,
+      tx,
+      'run_suggestions',
+      report.suggestions.map((s, position) => ({
+        run_id: runId,
+        position,
+        id: s.id,
+        category: s.category,
+        name: s.device.displayName,
+        device_key: primaryKey(s.device),
+      })),
+      { referencesChecked: true },
+    )
     const counts = report.summary.counts
     const updated = await tx
       .updateTable('runs')
@@ -393,7 +408,6 @@ export async function completeRun(
         suggestion_count: report.suggestions.length,
         skipped_count: report.skipped.length,
         undetermined_count: report.undetermined.length,
-        suggestion_list: JSON.stringify(encodeRunSuggestions(report.suggestions)),
       })
       .where('id', '=', runId)
       .returning(RUN_COLUMNS)
@@ -409,14 +423,17 @@ export async function completeRun(
       .limit(2)
       .execute()
     await tx
-      .updateTable('runs')
-      .set({ suggestion_list: null })
-      .where('tenant_id', '=', tenantId)
-      .where('suggestion_list', 'is not', null)
-      .where(
-        'id',
-        'not in',
-        keep.map((r) => r.id),
+      .deleteFrom('run_suggestions')
+      .where('run_id', 'in', (eb) =>
+        eb
+          .selectFrom('runs')
+          .select('id')
+          .where('tenant_id', '=', tenantId)
+          .where(
+            'id',
+            'not in',
+            keep.map((r) => r.id),
+          ),
       )
       .execute()
     const kept = report.suggestions.filter((s) => previous.has(s.id)).length
@@ -438,7 +455,10 @@ export async function completeRun(
     return { completed: toRecord(updated), removal }
   })
   // A truncated table has no dead rows; vacuuming it anyway rewrote every page (150 MB of WAL at 100k devices).
-  await reclaimSpace(store, removal === 'truncated' ? ['runs'] : ['suggestions', 'runs'])
+  await reclaimSpace(
+    store,
+    removal === 'truncated' ? ['runs', 'run_suggestions'] : ['suggestions', 'runs', 'run_suggestions'],
+  )
   return completed
 }
 
@@ -482,7 +502,10 @@ async function removeSuggestions(
  * VACUUM makes the dead rows' space reusable by the next run. PostgreSQL's autovacuum does this by itself.
  * The run is already recorded: a failure here is logged, not raised.
  */
-async function reclaimSpace(store: Store, tables: readonly ('suggestions' | 'runs')[]): Promise<void> {
+async function reclaimSpace(
+  store: Store,
+  tables: readonly ('suggestions' | 'runs' | 'run_suggestions')[],
+): Promise<void> {
   if (store.kind !== 'pglite') return
   try {
     await sql`vacuum ${sql.join(tables.map((t) => sql.table(t)))}`.execute(store.db)

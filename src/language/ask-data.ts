@@ -26,17 +26,6 @@ export const RunSuggestionEntry = z.object({
 })
 export type RunSuggestionEntry = z.infer<typeof RunSuggestionEntry>
 
-/** Stored as `[id, category, name, key]` tuples: a quarter of the size of objects. */
-export const RunSuggestionList = z
-  .array(z.tuple([z.string(), Category, z.string().nullable(), z.string().nullable()]))
-  .transform((rows) => rows.map(([id, category, name, key]) => ({ id, category, name, key })))
-
-export function encodeRunSuggestions(
-  suggestions: readonly Suggestion[],
-): [string, Category, string | null, string | null][] {
-  return suggestions.map((s) => [s.id, s.category, s.device.displayName, primaryKey(s.device)])
-}
-
 /** The device's most stable id: its Entra object, else its Intune record, else any record. */
 export function primaryKey(d: ReportDevice): string | null {
   if (d.ids.entraObjectId) return `entra:${d.ids.entraObjectId.toLowerCase()}`

@@ -1,5 +1,6 @@
 /** @module Schema migrations: numbered, in code, applied on open inside one transaction and recorded in `offboard_migrations`. */
 import { type Kysely, sql, type Transaction } from 'kysely'
+import { ConfigError } from '../lib/errors.js'
 import type { Database } from './schema.js'
 
 export interface Migration {
@@ -242,6 +243,33 @@ export const MIGRATIONS: readonly Migration[] = [
       `.execute(tx)
     },
   },
+  {
+    version: 6,
+    name: "a run's suggestion list kept as rows, written with its suggestions",
+    async up(tx) {
+      // The list was one json value per run, written by the run's UPDATE: at a million devices 21 MB, for which
+      // PGlite's memory grew by about 110 MB (the parameter, the value, the row and its TOAST chunks, each copied in
+      // WebAssembly memory, which never shrinks), and that was the run's peak of memory. Rows go through the COPY
+      // that writes the suggestions, a batch at a time. No index: only the latest two completed runs of a tenant
+      // keep their list, always read whole. A run's list is complete when it has `suggestion_count` rows; runs
+      // recorded before migration 3 have none.
+      await sql`
+        create table run_suggestions (
+          run_id text not null references runs(id),
+          position integer not null,
+          id text not null,
+          category text not null,
+          name text,
+          device_key text
+        );
+        insert into run_suggestions (run_id, position, id, category, name, device_key)
+          select r.id, (e.n - 1)::integer, e.v->>0, e.v->>1, e.v->>2, e.v->>3
+          from runs r cross join lateral json_array_elements(r.suggestion_list) with ordinality as e(v, n)
+          where r.suggestion_list is not null;
+        alter table runs drop column suggestion_list;
+      `.execute(tx)
+    },
+  },
 ]
 
 /**
@@ -263,6 +291,14 @@ export async function migrate(db: Kysely<Database>, upTo = Number.POSITIVE_INFIN
     const done = new Set(
       (await tx.selectFrom('offboard_migrations').select('version').execute()).map((r) => r.version),
     )
+    // A newer offboard changed the schema: this one would fail on a column it expects, half-way through a run.
+    const known = MIGRATIONS[MIGRATIONS.length - 1]!.version
+    const newest = Math.max(0, ...done)
+    if (newest > known)
+      throw new ConfigError(
+        `the store's schema is at version ${newest}, written by a newer offboard; this one knows versions up to ${known} and does not use it. Nothing in it was changed.`,
+        'Run the newer offboard on this store, or point OFFBOARD_DATA_DIR (or DATABASE_URL) at another one.',
+      )
     const applied: number[] = []
     for (const m of MIGRATIONS) {
       if (done.has(m.version) || m.version > upTo) continue

@@ -12,7 +12,6 @@ type Jsonb = ColumnType<unknown, string, string>
 /** `json`: the same to read and write; PostgreSQL keeps the text as given (validated) instead of converting it. */
 type Json = ColumnType<unknown, string, string>
 type NullableJsonb = ColumnType<unknown, string | null | undefined, string | null>
-type NullableJson = NullableJsonb
 type TextArray = ColumnType<string[], string[], string[]>
 
 export interface MigrationsTable {
@@ -73,11 +72,6 @@ export interface RunsTable {
   suggestion_count: ColumnType<number | null, number | null | undefined, number | null>
   skipped_count: ColumnType<number | null, number | null | undefined, number | null>
   undetermined_count: ColumnType<number | null, number | null | undefined, number | null>
-  /**
-   * `[id, category, name, key]` per suggestion (migration 3; `json` since 5); kept for the latest two completed runs
-   * only.
-   */
-  suggestion_list: NullableJson
 }
 
 export interface SuggestionsTable {
@@ -173,6 +167,22 @@ export interface ActionStepsTable {
   updated_at: Timestamp
 }
 
+/**
+ * A run's suggestions, as "what changed since the last run" compares them (migration 6; before, a json list in
+ * `runs`): kept for the latest two completed runs of a tenant only.
+ */
+export interface RunSuggestionsTable {
+  run_id: string
+  /** Order within the run's report. */
+  position: number
+  /** The suggestion's id. */
+  id: string
+  category: string
+  name: string | null
+  /** One stable id of the device (`kind:id`), to follow a device whose suggestion id changed with its plan. */
+  device_key: string | null
+}
+
 export interface Database {
   offboard_migrations: MigrationsTable
   tenants: TenantsTable
@@ -180,6 +190,7 @@ export interface Database {
   users: UsersTable
   runs: RunsTable
   suggestions: SuggestionsTable
+  run_suggestions: RunSuggestionsTable
   tasks: TasksTable
   task_comments: TaskCommentsTable
   audit_log: AuditLogTable

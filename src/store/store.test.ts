@@ -9,6 +9,7 @@ import { createPgConfig } from '@electric-sql/pglite/node-postgres'
 import { sql } from 'kysely'
 import pg from 'pg'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { loadAskData } from '../agent/ask-source.js'
 import { completeRun, deviceKeys, startRun } from '../agent/runs.js'
 import { listSuggestions } from '../agent/suggestions.js'
 import { fakeReport } from '../agent/test-fixtures.js'
@@ -236,7 +237,7 @@ describe.each([
 
       store = await db.reopen()
       const versions = await store.db.selectFrom('offboard_migrations').select('version').execute()
-      expect(versions.map((r) => r.version)).toEqual([1, 2, 3, 4, 5])
+      expect(versions.map((r) => r.version)).toEqual([1, 2, 3, 4, 5, 6])
       const stored = await listSuggestions(store, 'alice', TENANT)
       expect(stored.map((s) => s.suggestion)).toEqual(report.suggestions)
       expect(stored.map((s) => [s.status, s.assignee, s.firstSeenAt])).toEqual([
@@ -254,6 +255,67 @@ describe.each([
         ['inProgress', 'bob', firstSeen, run.id],
         ['notStarted', null, T0, run.id],
       ])
+    } finally {
+      await store?.close()
+      await db.drop()
+    }
+  }, 60_000)
+
+  it("migrates to version 6: a run's suggestion list becomes its rows, and the next run is compared with it", async () => {
+    const db = await oldDatabase()
+    const old = storeOnPool(db.pool, {})
+    let store: Store | undefined
+    try {
+      expect(await migrate(old.db, 5)).toEqual([1, 2, 3, 4, 5])
+      const report = fakeReport(TENANT, [1, 2, { device: 3, platform: 'macOS' }])
+      await sql`insert into tenants (id, created_at) values (${TENANT}, ${T0})`.execute(old.db)
+      // Version 5's list: [id, category, name, key] per suggestion, in the run's row. The first run predates lists.
+      const list = report.suggestions.map((s) => [
+        s.id,
+        s.category,
+        s.device.displayName,
+        `entra:${s.device.ids.entraObjectId}`,
+      ])
+      await sql`
+        insert into runs (id, tenant_id, trigger, status, actor, started_at, finished_at, pid, host, suggestion_count,
+          suggestion_list)
+        values ('run-v2', ${TENANT}, 'manual', 'completed', 'alice', ${T0}, ${T0}, 1, 'host', 5, null),
+          ('run-v5', ${TENANT}, 'manual', 'completed', 'alice', ${T0}, ${T0}, 1, 'host', 3, ${JSON.stringify(list)})`.execute(
+        old.db,
+      )
+      await old.close()
+
+      store = await db.reopen()
+      const rows = await store.db
+        .selectFrom('run_suggestions')
+        .selectAll()
+        .orderBy('run_id')
+        .orderBy('position')
+        .execute()
+      expect(rows).toEqual(
+        list.map(([id, category, name, key], position) => ({
+          run_id: 'run-v5',
+          position,
+          id,
+          category,
+          name,
+          device_key: key,
+        })),
+      )
+      // The next run: device 1 stays, 2 and 3 are resolved, 4 is new, compared with the migrated list.
+      const run = await startRun(store, { tenantId: TENANT, trigger: 'manual', actor: 'alice' })
+      await completeRun(store, run.id, fakeReport(TENANT, [1, 4]))
+      const data = await loadAskData(store, 'alice', TENANT)
+      expect(data.previous?.runId).toBe('run-v5')
+      expect(data.previous?.suggestions.map((s) => s.id)).toEqual(report.suggestions.map((s) => s.id))
+      // Only the latest two completed runs keep their list; the migrated one is the older of them.
+      const kept = await store.db
+        .selectFrom('run_suggestions')
+        .select('run_id')
+        .distinct()
+        .orderBy('run_id')
+        .execute()
+      expect(kept.map((r) => r.run_id).sort()).toEqual([run.id, 'run-v5'].sort())
     } finally {
       await store?.close()
       await db.drop()

@@ -209,6 +209,8 @@ async function openPostgres(url: string, opts: OpenStoreOptions): Promise<Store>
     return store
   } catch (err) {
     await store.close().catch(() => {})
+    // Already says what is wrong with the store itself (a newer schema): not a connection problem.
+    if (err instanceof OffboardError) throw err
     throw new ConfigError(
       `cannot open the store at ${location}: ${(err as Error).message}`,
       `Check ${ENV_DATABASE_URL} (postgres://user:password@host:5432/database) and that the server accepts connections.`,
