@@ -376,21 +376,21 @@ export async function completeRun(
       truncated: removal === 'truncated',
       referencesChecked: true,
     })
-    // The run's list, for "what changed since the last run" (its reference is the run, locked above).
-    await insertRows(
-      store,
-      tx,
-      'run_suggestions',
-      report.suggestions.map((s, position) => ({
-        run_id: runId,
-        position,
-        id: s.id,
-        category: s.category,
-        name: s.device.displayName,
-        device_key: primaryKey(s.device),
-      })),
-      { referencesChecked: true },
-    )
+    // The run's list, for "what changed since the last run" (its reference is the run, locked above); built as the
+    // COPY takes it, like the suggestions' rows.
+    function* listRows() {
+      for (const [position, s] of report.suggestions.entries()) {
+        yield {
+          run_id: runId,
+          position,
+          id: s.id,
+          category: s.category,
+          name: s.device.displayName,
+          device_key: primaryKey(s.device),
+        }
+      }
+    }
+    await insertRows(store, tx, 'run_suggestions', listRows(), { referencesChecked: true })
     const counts = report.summary.counts
     const updated = await tx
       .updateTable('runs')

@@ -58,10 +58,17 @@ const counts = (e: LiveProgressEvent) =>
 
 function speed({ e, rate }: { e: LiveProgressEvent; rate: number }): string {
   if (!rate) return ''
-  return `, ${fmt(rate)}/s${e.total ? `, ETA ${Math.max(0, Math.round((e.total - e.records) / rate))} s` : ''}`
+  const left = secondsLeft(e, rate)
+  return `, ${fmt(rate)}/s${left === null ? '' : `, ETA ${left} s`}`
 }
 
 function eta(e: LiveProgressEvent, rate: number): string {
-  if (!rate || !e.total) return ''
-  return ` (ETA ${Math.max(0, Math.round((e.total - e.records) / rate))} s)`
+  const left = secondsLeft(e, rate)
+  return left === null ? '' : ` (ETA ${left} s)`
+}
+
+/** Seconds until the source's announced total, at its rate so far; null without either. */
+function secondsLeft(e: LiveProgressEvent, rate: number): number | null {
+  if (!rate || !e.total) return null
+  return Math.max(0, Math.round((e.total - e.records) / rate))
 }

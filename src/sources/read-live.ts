@@ -112,7 +112,7 @@ export async function readLive(clients: LiveClients, opts: LiveReadOptions): Pro
     const autopilot = await readLiveSource(clients, SOURCES.autopilot as unknown as AnyDefinition, opts)
     return { intune, autopilot }
   })()
-  // Promise.all handles every rejection: when one read throws (a failed sign-in), the others' go nowhere unseen.
+  // Promise.all handles every rejection: when one read throws (a failed sign-in), the others' are not left unhandled.
   const [{ intune, autopilot }, entra, defender] = await Promise.all([
     intuneService,
     readLiveSource(clients, SOURCES.entra as unknown as AnyDefinition, opts),
