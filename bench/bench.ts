@@ -10,6 +10,7 @@ import { cp, mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { MAX_DEMO_DEVICES } from '../src/demo/generate.js'
 import { SCOPES } from '../src/lib/config.js'
 import { DEFAULT_DEFENDER_LIMITS } from '../src/simulator/defender.js'
 import { SOURCES } from '../src/sources/index.js'
@@ -560,9 +561,6 @@ export const USAGE = `Usage: npm run bench -- [options]
 /** A bench option that cannot be taken: the message says which and why; the caller prints it with the usage. */
 export class BenchUsageError extends Error {}
 
-/** The largest tenant `offboard demo` generates. */
-const MAX_DEVICES = 1_000_000
-
 /**
  * The options of \`npm run bench -- …\`, checked: an unknown option, a missing value or a number out of range is an
  * error naming it, rather than a run of minutes that fails at the end or measures something else than asked.
@@ -606,7 +604,7 @@ export function parseArgs(argv: string[]): BenchOptions | 'help' {
   }
   return {
     pipelineSizes: pipelineSizes(values.get('--sizes'), large),
-    engineSize: count('--engine', 1_000_000, 0, MAX_DEVICES),
+    engineSize: count('--engine', 1_000_000, 0, MAX_DEMO_DEVICES),
     repeat: count('--repeat', 3, 1, 100),
     actions: count('--actions', 10_000, 0, 1_000_000),
     // A compressed clock also compresses the limiter's transit margin (2 s) against real network time: at 5× and
@@ -635,9 +633,9 @@ function pipelineSizes(text: string | undefined, large: boolean): number[] {
   if (text === '0' || text === 'none') return []
   return text.split(',').map((item) => {
     const n = Number(item)
-    if (!Number.isInteger(n) || n < 1 || n > MAX_DEVICES)
+    if (!Number.isInteger(n) || n < 1 || n > MAX_DEMO_DEVICES)
       throw new BenchUsageError(
-        `--sizes takes device counts from 1 to 1,000,000 separated by commas (or 0 for none), got ${JSON.stringify(item)} in ${JSON.stringify(text)}.`,
+        `--sizes takes device counts from 1 to ${MAX_DEMO_DEVICES.toLocaleString('en-US')} separated by commas (or 0 for none), got ${JSON.stringify(item)} in ${JSON.stringify(text)}.`,
       )
     return n
   })

@@ -39,11 +39,11 @@ export function liveProgress(enabled: boolean, out: ProgressOutput = STDERR): (e
       out.write(`${CLEAR}  ${e.source.padEnd(9)} ${counts(e)} — ${outcome}\n`)
     } else reading.set(e.source, { e, rate })
     if (reading.size === 0) return
-    const now = [...reading.values()]
+    const active = [...reading.values()]
     let line =
-      now.length === 1
-        ? `  ${now[0]!.e.source.padEnd(9)} ${counts(now[0]!.e)}${speed(now[0]!)}`
-        : `  reading ${now.map(({ e, rate }) => `${e.source} ${fmt(e.records)}${eta(e, rate)}`).join(' · ')}`
+      active.length === 1
+        ? `  ${active[0]!.e.source.padEnd(9)} ${counts(active[0]!.e)}${speed(active[0]!)}`
+        : `  reading ${active.map(({ e, rate }) => `${e.source} ${fmt(e.records)}${eta(e, rate)}`).join(' · ')}`
     const width = out.columns()
     if (width && line.length >= width) line = `${line.slice(0, width - 2)}…`
     out.write(`${CLEAR}${line}`)
