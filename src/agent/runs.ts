@@ -8,7 +8,7 @@ import { z } from 'zod'
 import type { Report, ReportDevice } from '../domain/report.js'
 import { primaryKey } from '../language/ask-data.js'
 import { logger } from '../lib/log.js'
-import { memoryNow } from '../lib/memory.js'
+import { collectGarbage, memoryNow } from '../lib/memory.js'
 import { insertRows } from '../store/bulk-insert.js'
 import type { Database, RunsTable } from '../store/schema.js'
 import { borrowStore, type Store } from '../store/store.js'
@@ -594,6 +594,10 @@ export async function withRecordedRun(
     await using(open, (store) => failRun(store, ctx.run.id, err)).catch(() => {})
     throw err
   }
+  // Producing the report left about as much garbage as the report (1M devices: 1.4 GB in use, 0.9 GB alive). With the
+  // store on its own thread nothing here grows outside the heap, so V8 saw no reason to collect, and storing the report
+  // grew the heap by 300 MB instead of reusing that space. Collected now, it is reused.
+  collectGarbage()
   const t2 = performance.now()
   await using(open, async (store) => {
     try {

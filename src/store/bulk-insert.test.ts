@@ -2,7 +2,8 @@
 import { sql } from 'kysely'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { CopyEncoder, insertRows } from './bulk-insert.js'
-import { COPY_FILE, type Store } from './store.js'
+import { COPY_FILE } from './copy-file.js'
+import type { Store } from './store.js'
 import { testBackends } from './test-backends.js'
 
 const T0 = new Date('2026-01-01T00:00:00.123Z')

@@ -19,7 +19,8 @@ export type CopyValue = string | number | boolean | Date | readonly string[] | n
  * Inserts `rows` into `table` within the transaction `tx` opened on `store`. Every row must have the same keys; the
  * first row's name the columns. Rows are taken one at a time, so a generator can build them lazily.
  *
- * On PGlite this is `COPY … FROM` a file in PGlite's memory (store.ts), in batches of {@link COPY_BATCH_BYTES}.
+ * On PGlite this is `COPY … FROM` a file in PGlite's memory (copy-file.ts), in batches of {@link COPY_BATCH_BYTES},
+ * each encoded while the one before is stored.
  * Measured with a 100k-device report (20,487 suggestions of ~3 KiB JSON) on PGlite 0.5: batched INSERTs spent as long turning
  * 300,000 parameters into protocol messages, and PGlite parsing them back, as the database spent storing the rows.
  * On PostgreSQL, batched INSERTs: they are what node-postgres can send (COPY FROM STDIN needs a stream it lacks),
@@ -50,23 +51,47 @@ export async function insertRows<T extends keyof Database & string>(
 ): Promise<void> {
   const { copyIn } = store
   if (copyIn) {
-    const encoder = new CopyEncoder(opts.copyBatchBytes ?? COPY_BATCH_BYTES)
+    // Two buffers: rows are encoded into one while the other's COPY runs (on PGlite's own thread, see
+    // pglite-thread.ts), and a buffer is reused only after its COPY has finished. The second is made only when a
+    // second batch is.
+    const bytes = opts.copyBatchBytes ?? COPY_BATCH_BYTES
+    const first = new CopyEncoder(bytes)
+    let second: CopyEncoder | undefined
+    let encoder = first
     let stored = 0
     let sent = 0
+    let copying: Promise<number> | null = null
+    const finishCopy = async () => {
+      if (copying) stored += await copying
+      copying = null
+    }
     const send = async () => {
+      // One COPY at a time: the one before must be done before this one is sent, and its buffer is then free.
+      await finishCopy()
       sent += encoder.rows
-      stored += await copyIn(table, encoder.columns!, encoder.take(), {
+      copying = copyIn(table, encoder.columns!, encoder.take(), {
         freeze: opts.truncated === true,
         skipForeignKeyChecks: opts.referencesChecked === true,
       })
+      // Awaited at the next send or at the end; until then a failure must not count as unhandled.
+      copying.catch(() => {})
+      if (encoder === first) encoder = second ??= new CopyEncoder(bytes)
+      else encoder = first
     }
-    for (const row of rows) {
-      // Kysely's row types are objects of column values; CopyValue lists the kinds this store's tables use.
-      const line = encoder.line(row as Record<string, CopyValue>)
-      if (!encoder.fits(line)) await send()
-      encoder.push(line)
+    try {
+      for (const row of rows) {
+        // Kysely's row types are objects of column values; CopyValue lists the kinds this store's tables use.
+        const line = encoder.line(row as Record<string, CopyValue>)
+        if (!encoder.fits(line)) await send()
+        encoder.push(line)
+      }
+      if (encoder.rows > 0) await send()
+    } catch (err) {
+      // No COPY is left running when this throws; the row's error is the one to report.
+      await (copying as Promise<number> | null)?.catch(() => {})
+      throw err
     }
-    if (encoder.rows > 0) await send()
+    await finishCopy()
     if (stored !== sent)
       throw new OffboardError(
         `COPY into ${table} stored ${stored} of ${sent} rows; the transaction is rolled back.`,
@@ -106,12 +131,15 @@ export class CopyEncoder {
   columns: readonly string[] | undefined
   /** Rows in the buffer, not yet taken. */
   rows = 0
-  /** Its own memory (not Node's shared pool), so that a view of it starts at 0 and nothing else writes there. */
-  private buffer: Buffer<ArrayBuffer>
+  /**
+   * Its own memory (not Node's shared pool), so that a view of it starts at 0 and nothing else writes there; shared,
+   * so that PGlite's thread reads these very bytes rather than a copy posted to it (pglite-thread.ts).
+   */
+  private buffer: Buffer<SharedArrayBuffer>
   private used = 0
 
   constructor(private readonly bytes: number) {
-    this.buffer = Buffer.allocUnsafeSlow(bytes)
+    this.buffer = sharedBuffer(bytes)
   }
 
   /** A row as one line of COPY text, newline included. */
@@ -137,7 +165,7 @@ export class CopyEncoder {
   push(line: string): void {
     if (this.used + maxBytes(line) > this.buffer.length) {
       // A line longer than the whole buffer, alone in it: grow the buffer for it.
-      const bigger = Buffer.allocUnsafeSlow(this.used + maxBytes(line))
+      const bigger = sharedBuffer(this.used + maxBytes(line))
       this.buffer.copy(bigger, 0, 0, this.used)
       this.buffer = bigger
     }
@@ -149,12 +177,16 @@ export class CopyEncoder {
    * The rows so far, as a view of the buffer itself: valid until the next {@link push}, which reuses it, so the
    * caller must be done with them (the COPY finished) before pushing again.
    */
-  take(): Uint8Array<ArrayBuffer> {
+  take(): Uint8Array<SharedArrayBuffer> {
     const rows = new Uint8Array(this.buffer.buffer, 0, this.used)
     this.used = 0
     this.rows = 0
     return rows
   }
+}
+
+function sharedBuffer(bytes: number): Buffer<SharedArrayBuffer> {
+  return Buffer.from(new SharedArrayBuffer(bytes))
 }
 
 /** A UTF-16 code unit takes at most 3 bytes in UTF-8: with that room, `Buffer.write` never truncates. */

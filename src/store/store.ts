@@ -11,8 +11,10 @@ import { Kysely, PostgresDialect } from 'kysely'
 import type { Pool } from 'pg'
 import { ConfigError, OffboardError } from '../lib/errors.js'
 import { type Clock, systemClock } from './clock.js'
+import { COPY_FILE, copyFileError, type MemoryFiles } from './copy-file.js'
 import { acquireDataDirLock, type DataDirLock, isProcessAlive } from './lock.js'
 import { ensureSchema, migrate } from './migrations.js'
+import { openPGliteThread, type PGliteSession } from './pglite-thread.js'
 import type { Database } from './schema.js'
 
 export const ENV_DATA_DIR = 'OFFBOARD_DATA_DIR'
@@ -51,13 +53,14 @@ export interface Store {
    * With `freeze`, rows are written frozen (COPY's FREEZE): only allowed when the table was created or truncated
    * in the transaction open on the session. With `skipForeignKeyChecks`, this one statement runs without triggers,
    * foreign keys' included (`session_replication_role = replica`, set back at once): only for rows whose references
-   * the caller has checked itself.
+   * the caller has checked itself. The bytes are not copied (PGlite's thread reads them where they are, when they are
+   * on a SharedArrayBuffer): the caller must not change them before the promise settles.
    * @returns the number of rows COPY stored.
    */
   readonly copyIn?: (
     table: string,
     columns: readonly string[],
-    data: Uint8Array<ArrayBuffer>,
+    data: Uint8Array,
     opts?: { freeze?: boolean; skipForeignKeyChecks?: boolean },
   ) => Promise<number>
   close(): Promise<void>
@@ -101,20 +104,16 @@ async function openPGlite(dataDir: string, opts: OpenStoreOptions): Promise<Stor
     waitMs: opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
     ...(opts.runtime?.isAlive ? { isAlive: opts.runtime.isAlive } : {}),
   })
-  let pglite: PGlite | undefined
+  let pglite: PGliteSession | undefined
   try {
-    const { PGlite } = await import('@electric-sql/pglite')
-    pglite = await PGlite.create(join(dataDir, PGLITE_SUBDIR), {
-      startParams: [
-        ...PGlite.defaultStartParams,
-        '-c',
-        `shared_buffers=${PGLITE_SHARED_BUFFERS}`,
-        '-c',
-        'wal_level=minimal',
-        '-c',
-        'max_wal_senders=0',
-      ],
-    })
+    pglite = await openPGliteThread(join(dataDir, PGLITE_SUBDIR), [
+      '-c',
+      `shared_buffers=${PGLITE_SHARED_BUFFERS}`,
+      '-c',
+      'wal_level=minimal',
+      '-c',
+      'max_wal_senders=0',
+    ])
     return await storeOnPGlite(pglite, { ...opts, location: dataDir, lock })
   } catch (err) {
     await pglite?.close().catch(() => {})
@@ -142,13 +141,22 @@ export interface PGliteStoreOptions {
  * connection speaks the wire protocol to PGlite in-process, under Kysely's stock PostgresDialect. PGlite has one
  * connection, so the pool holds one client and transactions serialise.
  */
-export async function storeOnPGlite(pglite: PGlite, opts: PGliteStoreOptions = {}): Promise<Store> {
+export async function storeOnPGlite(
+  instance: PGlite | PGliteSession,
+  opts: PGliteStoreOptions = {},
+): Promise<Store> {
+  const pglite = 'execCopy' in instance ? instance : inProcess(instance)
   const [{ createPgConfig }, pg] = await Promise.all([
     import('@electric-sql/pglite/node-postgres'),
     import('pg'),
   ])
   // idleTimeoutMillis 0: the pool must never drop its single client, whose connection object is PGlite's one session.
-  const pool = new pg.default.Pool({ ...createPgConfig(pglite), max: 1, idleTimeoutMillis: 0 })
+  // The adapter's connection uses only `waitReady` and `execProtocolStream` of what it is given, which a session has.
+  const pool = new pg.default.Pool({
+    ...createPgConfig(pglite as unknown as PGlite),
+    max: 1,
+    idleTimeoutMillis: 0,
+  })
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   try {
     await migrate(db)
@@ -169,19 +177,16 @@ export async function storeOnPGlite(pglite: PGlite, opts: PGliteStoreOptions = {
       const list = columns.map(quoteIdent).join(', ')
       const freeze = copyOpts.freeze ? ' with (freeze)' : ''
       const copy = `copy ${quoteIdent(table)} (${list}) from '${COPY_FILE}'${freeze}`
-      const removeFile = writeCopyFile(pglite, table, data)
-      try {
-        // SET LOCAL ends with the transaction even if the COPY fails, and is set back right after it otherwise, so
-        // that no later statement of the transaction (an audit entry, say) runs without its triggers.
-        const results = await pglite.exec(
-          copyOpts.skipForeignKeyChecks
-            ? `set local session_replication_role = replica; ${copy}; set local session_replication_role = origin`
-            : copy,
-        )
-        return results[copyOpts.skipForeignKeyChecks ? 1 : 0]?.affectedRows ?? 0
-      } finally {
-        removeFile()
-      }
+      // SET LOCAL ends with the transaction even if the COPY fails, and is set back right after it otherwise, so
+      // that no later statement of the transaction (an audit entry, say) runs without its triggers.
+      const counts = await pglite.execCopy(
+        copyOpts.skipForeignKeyChecks
+          ? `set local session_replication_role = replica; ${copy}; set local session_replication_role = origin`
+          : copy,
+        data,
+        table,
+      )
+      return counts[copyOpts.skipForeignKeyChecks ? 1 : 0] ?? 0
     },
     async close() {
       await db.destroy()
@@ -242,22 +247,27 @@ function runtimeOf(partial: Partial<Runtime> | undefined): Runtime {
   }
 }
 
-/**
- * Where COPY reads a batch from: a file in PGlite's in-memory file system (Emscripten's MEMFS; the data folder is
- * mounted elsewhere, at PGDATA), which no other process sees and a crash leaves nowhere. PGlite's own `/dev/blob`
- * device copied the bytes into PostgreSQL's buffer one at a time in JavaScript: COPY of a 100k-device report's 59 MB
- * took a median 1.10 s from it and 0.88 s from a file, whose reads are one `set` per 64 KiB (interleaved runs).
- */
-export const COPY_FILE = '/tmp/offboard-copy-in'
-
-/** The two calls of Emscripten's FS that COPY uses (PGlite types `Module.FS` loosely). */
-interface MemoryFiles {
-  writeFile(path: string, data: Uint8Array, opts: { canOwn: boolean }): void
-  unlink(path: string): void
+/** A PGlite instance of this thread as a session (tests' in-memory instances and their clones). */
+function inProcess(pglite: PGlite): PGliteSession {
+  return {
+    waitReady: pglite.waitReady,
+    dataDir: pglite.dataDir,
+    execProtocolStream: (message, opts) => pglite.execProtocolStream(message, opts),
+    async execCopy(sql, data, table) {
+      const removeFile = writeCopyFile(pglite, table, data)
+      try {
+        return (await pglite.exec(sql)).map((r) => r.affectedRows)
+      } finally {
+        removeFile()
+      }
+    },
+    close: () => pglite.close(),
+  }
 }
 
 /**
- * Puts `data` in {@link COPY_FILE} as it is, not a copy (`canOwn`: it is removed before the caller reuses the bytes).
+ * Puts `data` in {@link COPY_FILE} of this in-process PGlite as it is, not a copy (`canOwn`: it is removed before the
+ * caller reuses the bytes).
  * @returns the function that removes the file.
  * @throws OffboardError when this PGlite has no in-memory file system or the write fails; nothing was stored.
  */
@@ -270,10 +280,7 @@ function writeCopyFile(pglite: PGlite, table: string, data: Uint8Array): () => v
     files.writeFile(COPY_FILE, data, { canOwn: true })
     return () => files.unlink(COPY_FILE)
   } catch (err) {
-    throw new OffboardError(
-      `cannot write ${COPY_FILE} in PGlite's in-memory file system for COPY into ${table}: ${(err as Error).message}; nothing was stored.`,
-      'Install the PGlite version in package-lock.json (npm ci), or report the PGlite version in use.',
-    )
+    throw copyFileError(table, (err as Error).message)
   }
 }
 
