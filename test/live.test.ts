@@ -11,7 +11,7 @@ import { analyze } from '../src/analyze.js'
 import { writeSnapshot } from '../src/cli/commands/snapshot.js'
 import { clientsFor } from '../src/cli/tenant.js'
 import { Report } from '../src/domain/report.js'
-import { SourceError } from '../src/lib/errors.js'
+import { OffboardError, SourceError } from '../src/lib/errors.js'
 import { LoopbackClientCredentials } from '../src/lib/loopback-credentials.js'
 import {
   loadSimulatorData,
@@ -66,6 +66,18 @@ async function withSim<T>(
     await sim.close()
   }
 }
+
+/** A page already asked for when a read stopped may still be answered; nothing is asked for after that. */
+async function expectNoMoreRequests(sim: Simulator): Promise<void> {
+  await new Promise((r) => setTimeout(r, 50))
+  const asked = sim.requests().length
+  await new Promise((r) => setTimeout(r, 100))
+  expect(sim.requests().length).toBe(asked)
+}
+
+/** The pages of one list the simulator was asked for. */
+const pagesOf = (sim: Simulator, prefix: string) =>
+  sim.requests().filter((r) => r.path.startsWith(prefix)).length
 
 /** The suggestions of a report, for comparing runs (ids and plans, not timing). */
 const suggestionsOf = (r: Report) => r.suggestions
@@ -200,6 +212,59 @@ describe('reading a live tenant', () => {
         /sign-in to the simulator failed/,
       )
     })
+  })
+
+  it('stops when its signal aborts: the reason is thrown, not kept as a source error, and no page is asked for after', async () => {
+    const sim = await startSimulator({ data, pageSize: { managedDevices: 20 } })
+    try {
+      const stop = new AbortController()
+      // An OffboardError, as a refused start's is: it must not pass for the source's own failure.
+      const refused = new OffboardError('a run is already in progress for this tenant.')
+      const failures: string[] = []
+      const reading = readLive(clientsOf(sim), {
+        tenantId: sim.tenantId,
+        signal: stop.signal,
+        // After Intune's second page: the read is mid-source, with pages left to fetch.
+        onProgress: (e) => {
+          if (e.error) failures.push(e.source)
+          if (e.source === 'intune' && e.pages === 2) stop.abort(refused)
+        },
+      })
+      await expect(reading).rejects.toBe(refused)
+      // Stopped, not failed: no source is reported as one that could not be read.
+      expect(failures).toEqual([])
+      await expectNoMoreRequests(sim)
+      expect(pagesOf(sim, '/v1.0/deviceManagement/managedDevices')).toBeLessThan(
+        Math.ceil(data.managedDevices.length / 20),
+      )
+      // Autopilot, read after Intune, never began.
+      expect(pagesOf(sim, '/v1.0/deviceManagement/windowsAutopilotDeviceIdentities')).toBe(0)
+    } finally {
+      await sim.close()
+    }
+  })
+
+  it('stops the other services when one read throws, and throws its error', async () => {
+    const sim = await startSimulator({ data, pageSize: { managedDevices: 20 } })
+    try {
+      // Not an API error (those are kept as the source's failure and the others read on): a bug, say, once the
+      // directory's one page (Entra honours $top=999) is in, while Intune's pages of 20 are still coming.
+      const bug = new TypeError('a bug while reading the directory')
+      const reading = readLive(clientsOf(sim), {
+        tenantId: sim.tenantId,
+        onProgress: (e) => {
+          if (e.source === 'entra' && e.pages === 1) throw bug
+        },
+      })
+      await expect(reading).rejects.toBe(bug)
+      await expectNoMoreRequests(sim)
+      expect(pagesOf(sim, '/v1.0/deviceManagement/managedDevices')).toBeLessThan(
+        Math.ceil(data.managedDevices.length / 20),
+      )
+      expect(pagesOf(sim, '/v1.0/deviceManagement/windowsAutopilotDeviceIdentities')).toBe(0)
+    } finally {
+      await sim.close()
+    }
   })
 
   it('gives a clear error, not a complete-looking report, when the service goes away mid-run', async () => {

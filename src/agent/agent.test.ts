@@ -10,7 +10,7 @@ import { createAgent, removeAgent, renewAgent, setInstructions, showAgent } from
 import { readAudit, recordDeviceAction, verifyAudit } from './audit.js'
 import { AgentExpiredError, ConflictError, PermissionDenied, RunInProgressError } from './errors.js'
 import { addUser, authorize, listUsers, removeUser, setUserRole } from './roles.js'
-import { completeRun, failRun, listRuns, startRun, withRecordedRun } from './runs.js'
+import { completeRun, failRun, listRuns, startRun, withRecordedRun, withRecordedRunReading } from './runs.js'
 import { getSuggestion, listSuggestions } from './suggestions.js'
 import { addTask, assignTask, commentTask, completeTask, getTask, listTasks, setTaskStatus } from './tasks.js'
 import { entraId, fakeReport } from './test-fixtures.js'
@@ -205,6 +205,80 @@ describe.each(testBackends())('store and agent on $name', (backend) => {
       const [run] = await listRuns(store, 'alice', TENANT)
       expect(run).toMatchObject({ status: 'completed', instructions: 'Never touch kiosks.' })
       expect(run?.counts).toEqual({ devices: 2, suggestions: 2, skipped: 0, undetermined: 0 })
+    })
+
+    it('withRecordedRunReading reads while the run starts, then produces from what was read', async () => {
+      const store = await fresh()
+      let letOpen!: () => void
+      const opening = new Promise<void>((resolve) => {
+        letOpen = resolve
+      })
+      const open = async () => {
+        await opening
+        return { ...store, close: async () => {} }
+      }
+      let readWhileOpening = false
+      const report = await withRecordedRunReading(
+        { store: open, tenantId: TENANT, trigger: 'manual', actor: 'alice' },
+        async (signal) => {
+          // The store is not open yet: reading has begun without it.
+          readWhileOpening = (await listRuns(store, 'alice', TENANT)).length === 0 && !signal.aborted
+          letOpen()
+          return [1, 2, 3]
+        },
+        async (ctx, read) => {
+          expect(ctx.run.status).toBe('running')
+          return fakeReport(TENANT, read)
+        },
+      )
+      expect(readWhileOpening).toBe(true)
+      expect(report.suggestions).toHaveLength(3)
+      expect((await listRuns(store, 'alice', TENANT))[0]).toMatchObject({ status: 'completed' })
+    })
+
+    it('withRecordedRunReading: a refused start stops the reading with its error, and the running run is untouched', async () => {
+      const store = await fresh()
+      const running = await startRun(store, { tenantId: TENANT, trigger: 'manual', actor: 'alice' })
+      let produced = false
+      let stoppedWith: unknown
+      const outcome = withRecordedRunReading(
+        { store, tenantId: TENANT, trigger: 'manual', actor: 'alice' },
+        (signal) =>
+          new Promise<number[]>((_resolve, reject) => {
+            // A read that only ends when it is stopped, as a long live read would be.
+            signal.addEventListener('abort', () => {
+              stoppedWith = signal.reason
+              reject(new Error('the read was stopped'))
+            })
+          }),
+        async () => {
+          produced = true
+          return fakeReport(TENANT, [1])
+        },
+      )
+      await expect(outcome).rejects.toBeInstanceOf(RunInProgressError)
+      expect(stoppedWith).toBeInstanceOf(RunInProgressError)
+      expect(produced).toBe(false)
+      const runs = await listRuns(store, 'alice', TENANT)
+      expect(runs.map((r) => [r.id, r.status])).toEqual([[running.id, 'running']])
+    })
+
+    it('withRecordedRunReading: a failed read marks the started run failed and rethrows the read error', async () => {
+      const store = await fresh()
+      await expect(
+        withRecordedRunReading(
+          { store, tenantId: TENANT, trigger: 'manual', actor: 'alice' },
+          async (_signal, started) => {
+            await started
+            throw new Error('Graph returned 503')
+          },
+          async () => fakeReport(TENANT, [1]),
+        ),
+      ).rejects.toThrow('Graph returned 503')
+      expect((await listRuns(store, 'alice', TENANT))[0]).toMatchObject({
+        status: 'failed',
+        error: 'Graph returned 503',
+      })
     })
 
     it('failRun on a run that is no longer running does nothing', async () => {

@@ -567,14 +567,37 @@ export interface RecordedRunOptions extends StartRunOptions, CompleteRunOptions 
  * the suggestions). If `produce` throws, the run is marked failed, the previous suggestions stay, and the error is
  * rethrown. If the process dies, the next start marks the run failed.
  */
-export async function withRecordedRun(
+export function withRecordedRun(
   opts: RecordedRunOptions,
   produce: (ctx: RunContext) => Promise<Report>,
+): Promise<Report> {
+  return withRecordedRunReading(
+    opts,
+    async (_signal, started) => {
+      await started
+    },
+    (ctx) => produce(ctx),
+  )
+}
+
+/**
+ * As {@link withRecordedRun}, with the tenant read by `read` while the run is started, so that reading does not
+ * wait for the store to open (PGlite's start-up is most of a second, part of it spent waiting on files and on the
+ * WebAssembly compiler, which reading's own waits on the network can cover). `read` is given a signal that aborts
+ * with the start's error when the start is refused (a run already in progress, say): a reader that cannot stop
+ * half-way should await `started` before it begins. `produce` then gets the started run and what was read. A
+ * refused start is the error thrown, whatever reading did; a failure to read marks the started run failed.
+ */
+export async function withRecordedRunReading<D>(
+  opts: RecordedRunOptions,
+  read: (signal: AbortSignal, started: Promise<RunContext>) => Promise<D>,
+  produce: (ctx: RunContext, data: D) => Promise<Report>,
 ): Promise<Report> {
   const open =
     typeof opts.store === 'function' ? opts.store : () => Promise.resolve(borrowStore(opts.store as Store))
   const t0 = performance.now()
-  const ctx = await using(open, async (store): Promise<RunContext> => {
+  let startMs = 0
+  const started = using(open, async (store): Promise<RunContext> => {
     const run = await startRun(store, opts)
     const agent = await findAgent(store.db, run.tenantId)
     return {
@@ -584,14 +607,23 @@ export async function withRecordedRun(
         ? { adminUpn: agent.admin_upn, authMethod: agent.auth_method, clientId: agent.client_id }
         : null,
     }
+  }).finally(() => {
+    startMs = performance.now() - t0
   })
-  const t1 = performance.now()
+  const reading = new AbortController()
+  // Handled here as well as awaited below: a refused start stops the reading at once.
+  started.catch((err: unknown) => reading.abort(err))
+  let ctx: RunContext | undefined
   let report: Report
   try {
-    report = await produce(ctx)
+    const data = await read(reading.signal, started)
+    ctx = await started
+    report = await produce(ctx, data)
   } catch (err) {
+    // A refused start is the run's error (its reading was only stopped by it); nothing was started to mark failed.
+    ctx ??= await started
     // The run's own error matters more than a failure to record it; a run left "running" is reaped later.
-    await using(open, (store) => failRun(store, ctx.run.id, err)).catch(() => {})
+    await using(open, (store) => failRun(store, ctx!.run.id, err)).catch(() => {})
     throw err
   }
   // Producing the report left about as much garbage as the report (1M devices: 1.4 GB in use, 0.9 GB alive). With the
@@ -607,12 +639,13 @@ export async function withRecordedRun(
       throw err
     }
   })
-  // Where a slow run spends its time, for --debug: the store's share (start, complete) beside producing the report.
+  // Where a slow run spends its time, for --debug: the store's share (start, alongside reading; complete) beside
+  // reading and producing the report.
   logger().debug({
     event: 'runs.recordedRun.done',
     runId: ctx.run.id,
-    startMs: Math.round(t1 - t0),
-    produceMs: Math.round(t2 - t1),
+    startMs: Math.round(startMs),
+    produceMs: Math.round(t2 - t0),
     completeMs: Math.round(performance.now() - t2),
     ...memoryNow(),
   })

@@ -36,6 +36,8 @@ export interface LiveReadOptions {
   onProgress?: (e: LiveProgressEvent) => void
   log?: Logger
   now?: () => number
+  /** Stops the reading: pending requests are cancelled and the signal's reason is thrown, not kept as a source's error. */
+  signal?: AbortSignal
 }
 
 type AnyDefinition = SourceDefinition<Record<string, unknown>, AnyRecord>
@@ -51,13 +53,14 @@ export function listPath(def: AnyDefinition): string {
 }
 
 /** Raw pages of one source, as the API returns them (for `offboard snapshot`). */
-export async function* fetchRawPages(clients: LiveClients, def: AnyDefinition) {
+export async function* fetchRawPages(clients: LiveClients, def: AnyDefinition, signal?: AbortSignal) {
   const client = def.endpoint.api === 'defender' ? clients.defender : clients.graph
   yield* client.pages<unknown>(listPath(def), {
     source: def.name,
     permission: def.readPermission,
     top: def.pageSize,
     skipPaging: def.endpoint.api === 'defender',
+    ...(signal ? { signal } : {}),
   })
 }
 
@@ -79,7 +82,7 @@ export async function readLiveSource<R extends AnyRecord>(
   let index = 0
   opts.onProgress?.({ source: def.name, pages: 0, records: 0, total: null, done: false })
   try {
-    for await (const page of fetchRawPages(clients, def)) {
+    for await (const page of fetchRawPages(clients, def, opts.signal)) {
       pages++
       for (const item of page.items) validator.accept(item, ++index)
       opts.onProgress?.({ source: def.name, pages, records: index, total: page.total, done: false })
@@ -88,6 +91,8 @@ export async function readLiveSource<R extends AnyRecord>(
     opts.onProgress?.({ source: def.name, pages, records: records.length, total: records.length, done: true })
     return { status: 'ok', records, origin }
   } catch (err) {
+    // Stopped from outside (the run was refused): the whole read ends, with the reason it was stopped for.
+    if (opts.signal?.aborted) throw opts.signal.reason
     if (!(err instanceof OffboardError)) throw err
     // Without a token nothing can be read: one clear failure instead of the same one per source.
     if (err instanceof SourceError && err.source === 'sign-in') throw err
@@ -103,20 +108,29 @@ export async function readLiveSource<R extends AnyRecord>(
 /** Reads the whole tenant. */
 export async function readLive(clients: LiveClients, opts: LiveReadOptions): Promise<TenantData> {
   const takenAt = (opts.now ?? Date.now)()
+  opts.signal?.throwIfAborted()
+  // When one service's read throws (a failed sign-in, a bug), the others stop too, rather than reading on unseen.
+  const stop = new AbortController()
+  const each = { ...opts, signal: opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal }
+  const stopOthers = <T>(read: Promise<T>): Promise<T> =>
+    read.catch((err: unknown) => {
+      stop.abort(err)
+      throw err
+    })
   // Three services, read side by side: Intune (managed devices, then Autopilot identities: both count against the
   // Intune service's limits, so one after the other), the Entra directory, and Defender. Each has limits of its own,
   // which one request at a time stays far below; against a real tenant, where every page takes a while to come, the
   // read takes as long as its longest service instead of all of them in a row.
   const intuneService = (async () => {
-    const intune = await readLiveSource(clients, SOURCES.intune as unknown as AnyDefinition, opts)
-    const autopilot = await readLiveSource(clients, SOURCES.autopilot as unknown as AnyDefinition, opts)
+    const intune = await readLiveSource(clients, SOURCES.intune as unknown as AnyDefinition, each)
+    const autopilot = await readLiveSource(clients, SOURCES.autopilot as unknown as AnyDefinition, each)
     return { intune, autopilot }
   })()
   // Promise.all handles every rejection: when one read throws (a failed sign-in), the others' are not left unhandled.
   const [{ intune, autopilot }, entra, defender] = await Promise.all([
-    intuneService,
-    readLiveSource(clients, SOURCES.entra as unknown as AnyDefinition, opts),
-    readLiveSource(clients, SOURCES.defender as unknown as AnyDefinition, opts),
+    stopOthers(intuneService),
+    stopOthers(readLiveSource(clients, SOURCES.entra as unknown as AnyDefinition, each)),
+    stopOthers(readLiveSource(clients, SOURCES.defender as unknown as AnyDefinition, each)),
   ])
   return {
     tenantId: opts.tenantId,
@@ -140,6 +154,7 @@ async function readTeamsSerials(clients: LiveClients, opts: LiveReadOptions): Pr
       source: 'teams',
       permission: TEAMS_READ_PERMISSION,
       top: 0,
+      ...(opts.signal ? { signal: opts.signal } : {}),
     })) {
       for (const item of page.items) validator.accept(item, ++index)
     }
@@ -147,6 +162,7 @@ async function readTeamsSerials(clients: LiveClients, opts: LiveReadOptions): Pr
     opts.onProgress?.({ source: 'teams', pages: 0, records: index, total: index, done: true })
     return serials
   } catch (err) {
+    if (opts.signal?.aborted) throw opts.signal.reason
     if (!(err instanceof OffboardError)) throw err
     opts.log?.info({ event: 'readLive.teams.unavailable', message: err.message })
     opts.onProgress?.({ source: 'teams', pages: 0, records: 0, total: null, done: true, error: err.message })

@@ -180,44 +180,58 @@ async function runCommand(opts: RunOptions): Promise<void> {
   // Instructions for this run are checked before anything is read: a refused sentence stops the run at once.
   if (opts.instructions !== undefined)
     policy = await applyInstructions(opts.instructions, policy, '--instructions')
-  const evaluate = async (ctx?: { instructions: string }): Promise<Report> => {
-    // The agent's stored instructions apply to every recorded run, on top of the policy and --instructions.
-    const runPolicy = ctx?.instructions
-      ? await applyInstructions(ctx.instructions, policy, "the agent's instructions")
-      : policy
+  let readMs = 0
+  /**
+   * Reads the tenant. A live read goes on while the run starts, and a refused start stops it through `signal`. A
+   * snapshot, which cannot stop half-way, and the demo, whose tenant is generated on this thread (which would hold
+   * up the start, and the store's lock with it, for as long: 10 s at 60,000 devices), wait for the start.
+   */
+  const read = async (signal?: AbortSignal, started?: Promise<unknown>): Promise<TenantData> => {
+    if (opts.snapshot || opts.demo) await started
     const readStarted = performance.now()
     const data = await withHeapGrowth(READING_HEAP_GROWTH, () =>
       opts.demo
         ? readDemo(opts, progress)
         : opts.snapshot
           ? readSnapshotWithProgress(opts.snapshot, progress)
-          : readLiveTenant(tenant!, progress),
+          : readLiveTenant(tenant!, progress, signal),
     )
+    readMs = performance.now() - readStarted
+    return data
+  }
+  const evaluate = async (data: TenantData, ctx?: { instructions: string }): Promise<Report> => {
+    // The agent's stored instructions apply to every recorded run, on top of the policy and --instructions. They
+    // were interpreted when they were stored, so reading the tenant did not wait for them.
+    const runPolicy = ctx?.instructions
+      ? await applyInstructions(ctx.instructions, policy, "the agent's instructions")
+      : policy
     const now = opts.asOf ?? data.takenAt ?? (opts.demo ? parseDemoAsOf() : Date.now())
     const analyzeStarted = performance.now()
     const report = analyze(data, { now, policy: runPolicy, consume: true })
     // Where a slow run spends its time, for --debug: reading the tenant, then the engine.
     logger().debug({
       event: 'run.evaluate.done',
-      readMs: Math.round(analyzeStarted - readStarted),
+      readMs: Math.round(readMs),
       analyzeMs: Math.round(performance.now() - analyzeStarted),
       devices: report.summary.counts.devices,
       ...memoryNow(),
     })
     return report
   }
-  // Recorded by default: the run is started (refused if one is running), then completed or marked failed.
+  // Recorded by default: the run is started (refused if one is running) while the tenant is read, then completed
+  // or marked failed.
   const report = opts.store
-    ? await (await import('../../agent/runs.js')).withRecordedRun(
+    ? await (await import('../../agent/runs.js')).withRecordedRunReading(
         {
           store: openDefaultStore,
           tenantId: await tenantKey(opts, tenant),
           trigger: 'manual',
           actor: currentActor(),
         },
-        evaluate,
+        read,
+        (ctx, data) => evaluate(data, ctx),
       )
-    : await evaluate()
+    : await evaluate(await read())
   note(
     progress,
     `Evaluated ${report.summary.counts.devices.toLocaleString('en-US')} devices in ${Math.round(performance.now() - started)} ms.`,
@@ -317,7 +331,11 @@ async function readDemo(opts: RunOptions, progress: boolean): Promise<TenantData
   }
 }
 
-async function readLiveTenant(config: TenantConfig, progress: boolean): Promise<TenantData> {
+async function readLiveTenant(
+  config: TenantConfig,
+  progress: boolean,
+  signal?: AbortSignal,
+): Promise<TenantData> {
   note(progress, `Reading tenant ${config.tenantId}`)
   const { clients } = await connectTenant(config)
   const data = await readLive(clients, {
@@ -325,6 +343,7 @@ async function readLiveTenant(config: TenantConfig, progress: boolean): Promise<
     disabledSources: config.disabledSources,
     onProgress: liveProgress(progress),
     log: logger(),
+    ...(signal ? { signal } : {}),
   })
   return requireSomeSource(data)
 }
@@ -361,14 +380,14 @@ export async function runScheduled(ctx: { tenantId: string; trigger: 'schedule' 
     )
   }
   const policy = await loadPolicy(undefined)
-  const { withRecordedRun } = await import('../../agent/runs.js')
-  await withRecordedRun(
+  const { withRecordedRunReading } = await import('../../agent/runs.js')
+  await withRecordedRunReading(
     { store: openDefaultStore, tenantId: ctx.tenantId, trigger: ctx.trigger, actor: SCHEDULER_ACTOR },
-    async (run) => {
+    (signal) => withHeapGrowth(READING_HEAP_GROWTH, () => readLiveTenant(config, false, signal)),
+    async (run, data) => {
       const runPolicy = run.instructions
         ? await applyInstructions(run.instructions, policy, "the agent's instructions")
         : policy
-      const data = await withHeapGrowth(READING_HEAP_GROWTH, () => readLiveTenant(config, false))
       return analyze(data, { now: data.takenAt ?? Date.now(), policy: runPolicy, consume: true })
     },
   )
