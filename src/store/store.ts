@@ -138,7 +138,8 @@ export interface PGliteStoreOptions {
 /**
  * A store over an existing PGlite instance (on a data folder, in memory, or a `clone()`), migrated before use.
  * PGlite is driven through its node-postgres adapter (`@electric-sql/pglite/node-postgres`): a `pg.Pool` whose one
- * connection speaks the wire protocol to PGlite in-process, under Kysely's stock PostgresDialect. PGlite has one
+ * connection speaks the wire protocol to PGlite (on its own thread when opened by {@link openStore}, see
+ * pglite-thread.ts; in-process when given an instance), under Kysely's stock PostgresDialect. PGlite has one
  * connection, so the pool holds one client and transactions serialise.
  */
 export async function storeOnPGlite(
