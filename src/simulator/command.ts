@@ -1,11 +1,11 @@
 /** @module `offboard simulate`: run the local Graph/Defender simulator over the demo tenant or a snapshot until stopped. */
 import { type Command, InvalidArgumentError, Option } from 'commander'
+import { MAX_DEMO_DEVICES } from '../demo/generate.js'
 import { DEFAULT_APP, DEFAULT_USER } from './permissions.js'
 import type { FaultOptions, Simulator } from './types.js'
 
 export const DEFAULT_SIMULATE_DEVICES = 500
 export const DEFAULT_SIMULATE_SEED = 1
-const MAX_DEVICES = 1_000_000
 const MAX_PORT = 65_535
 
 interface SimulateOptions {
@@ -132,7 +132,7 @@ export function registerSimulate(program: Command, io: SimulateIo = {}): void {
     )
     .addOption(
       new Option('--devices <n>', `demo tenant size (default ${DEFAULT_SIMULATE_DEVICES})`)
-        .argParser(parseWhole('--devices', 1, MAX_DEVICES))
+        .argParser(parseWhole('--devices', 1, MAX_DEMO_DEVICES))
         .conflicts('snapshot'),
     )
     .option('--snapshot <dir>', 'serve the raw exports of a snapshot folder instead of the demo tenant')

@@ -2,7 +2,7 @@
 import { readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import { DEMO_AS_OF, writeDemoSnapshot } from '../../demo/generate.js'
+import { DEMO_AS_OF, MAX_DEMO_DEVICES, writeDemoSnapshot } from '../../demo/generate.js'
 import { UsageError } from '../../lib/errors.js'
 import { SOURCES } from '../../sources/index.js'
 import { TEAMS_COLLECTION } from '../../sources/teams/index.js'
@@ -33,7 +33,7 @@ export function registerDemo(program: Command): void {
     .option(
       '--devices <n>',
       `number of physical devices (default ${DEFAULT_DEMO_DEVICES}, up to 1,000,000)`,
-      parsePositiveInt('--devices', 1_000_000),
+      parsePositiveInt('--devices', MAX_DEMO_DEVICES),
     )
     .option('--seed <n>', `random seed (default ${DEFAULT_DEMO_SEED})`, parsePositiveInt('--seed'))
     .option('--as-of <datetime>', `the instant the snapshot is taken (default ${DEMO_AS_OF})`)

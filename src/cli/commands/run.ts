@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import { type Command, Option } from 'commander'
 import { currentActor, SCHEDULER_ACTOR } from '../../agent/model.js'
 import { analyze } from '../../analyze.js'
-import { DEMO_AS_OF, demoMeta } from '../../demo/generate.js'
+import { DEMO_AS_OF, demoMeta, MAX_DEMO_DEVICES } from '../../demo/generate.js'
 import type { Policy } from '../../domain/policy.js'
 import type { Report } from '../../domain/report.js'
 import { parseTimestamp } from '../../domain/time.js'
@@ -39,7 +39,6 @@ const READING_HEAP_GROWTH: HeapGrowthCap = { percent: 50, fromMiB: 256 }
 
 export const DEFAULT_DEMO_DEVICES = 500
 export const DEFAULT_DEMO_SEED = 1
-const MAX_DEMO_DEVICES = 1_000_000
 
 type Format = 'json' | 'table' | 'csv' | 'summary'
 
