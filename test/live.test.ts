@@ -67,12 +67,19 @@ async function withSim<T>(
   }
 }
 
-/** A page already asked for when a read stopped may still be answered; nothing is asked for after that. */
-async function expectNoMoreRequests(sim: Simulator): Promise<void> {
+/**
+ * A read stopped while Intune's pages of 20 were still coming: a page already asked for may still be answered, but
+ * nothing is asked for after that; Intune was not read to its end, and Autopilot, read after it, never began.
+ */
+async function expectStoppedDuringIntune(sim: Simulator): Promise<void> {
   await new Promise((r) => setTimeout(r, 50))
   const asked = sim.requests().length
   await new Promise((r) => setTimeout(r, 100))
   expect(sim.requests().length).toBe(asked)
+  expect(pagesOf(sim, '/v1.0/deviceManagement/managedDevices')).toBeLessThan(
+    Math.ceil(data.managedDevices.length / 20),
+  )
+  expect(pagesOf(sim, '/v1.0/deviceManagement/windowsAutopilotDeviceIdentities')).toBe(0)
 }
 
 /** The pages of one list the simulator was asked for. */
@@ -129,12 +136,8 @@ describe('reading a live tenant', () => {
   })
 
   it('reads Intune, the Entra directory and Defender side by side, and Autopilot after Intune (one service)', async () => {
-    const sim = await startSimulator({
-      data,
-      pageSize: { managedDevices: 7, devices: 25, windowsAutopilotDeviceIdentities: 5 },
-      faults: { latencyMs: 2 },
-    })
-    try {
+    const pageSize = { managedDevices: 7, devices: 25, windowsAutopilotDeviceIdentities: 5 }
+    await withSim({ data, pageSize, faults: { latencyMs: 2 } }, async (sim) => {
       const live = await readLive(clientsOf(sim), { tenantId: sim.tenantId })
       expect(live.defender.records).toHaveLength(data.machines.length)
       expect(live.entra.records).toHaveLength(data.devices.length)
@@ -149,9 +152,7 @@ describe('reading a live tenant', () => {
       expect(first('/v1.0/devices')).toBeLessThan(intuneLast)
       // …and Autopilot's only after Intune's last: the two share the Intune service's limits.
       expect(first('/v1.0/deviceManagement/windowsAutopilotDeviceIdentities')).toBeGreaterThan(intuneLast)
-    } finally {
-      await sim.close()
-    }
+    })
   })
 
   it.each([
@@ -215,8 +216,7 @@ describe('reading a live tenant', () => {
   })
 
   it('stops when its signal aborts: the reason is thrown, not kept as a source error, and no page is asked for after', async () => {
-    const sim = await startSimulator({ data, pageSize: { managedDevices: 20 } })
-    try {
+    await withSim({ data, pageSize: { managedDevices: 20 } }, async (sim) => {
       const stop = new AbortController()
       // An OffboardError, as a refused start's is: it must not pass for the source's own failure.
       const refused = new OffboardError('a run is already in progress for this tenant.')
@@ -233,20 +233,12 @@ describe('reading a live tenant', () => {
       await expect(reading).rejects.toBe(refused)
       // Stopped, not failed: no source is reported as one that could not be read.
       expect(failures).toEqual([])
-      await expectNoMoreRequests(sim)
-      expect(pagesOf(sim, '/v1.0/deviceManagement/managedDevices')).toBeLessThan(
-        Math.ceil(data.managedDevices.length / 20),
-      )
-      // Autopilot, read after Intune, never began.
-      expect(pagesOf(sim, '/v1.0/deviceManagement/windowsAutopilotDeviceIdentities')).toBe(0)
-    } finally {
-      await sim.close()
-    }
+      await expectStoppedDuringIntune(sim)
+    })
   })
 
   it('stops the other services when one read throws, and throws its error', async () => {
-    const sim = await startSimulator({ data, pageSize: { managedDevices: 20 } })
-    try {
+    await withSim({ data, pageSize: { managedDevices: 20 } }, async (sim) => {
       // Not an API error (those are kept as the source's failure and the others read on): a bug, say, once the
       // directory's one page (Entra honours $top=999) is in, while Intune's pages of 20 are still coming.
       const bug = new TypeError('a bug while reading the directory')
@@ -257,14 +249,8 @@ describe('reading a live tenant', () => {
         },
       })
       await expect(reading).rejects.toBe(bug)
-      await expectNoMoreRequests(sim)
-      expect(pagesOf(sim, '/v1.0/deviceManagement/managedDevices')).toBeLessThan(
-        Math.ceil(data.managedDevices.length / 20),
-      )
-      expect(pagesOf(sim, '/v1.0/deviceManagement/windowsAutopilotDeviceIdentities')).toBe(0)
-    } finally {
-      await sim.close()
-    }
+      await expectStoppedDuringIntune(sim)
+    })
   })
 
   it('gives a clear error, not a complete-looking report, when the service goes away mid-run', async () => {

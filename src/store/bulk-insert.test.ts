@@ -5,49 +5,12 @@ import { CopyEncoder, insertRows } from './bulk-insert.js'
 import { COPY_FILE } from './copy-file.js'
 import type { Store } from './store.js'
 import { testBackends } from './test-backends.js'
+import { suggestionRow, tenantWithRun } from './test-rows.js'
 
 const T0 = new Date('2026-01-01T00:00:00.123Z')
 /** Every character COPY's text format or an array literal treats specially, and some that need UTF-8. */
 const AWKWARD =
   'tab\there, new\nline, cr\rreturn, back\\slash \\N, "quotes", {braces}, commas, NULL, émoji 🧹 — ›'
-
-/** Tenant `t` with a running run `r`, which suggestion rows refer to. */
-async function tenantWithRun(store: Store): Promise<void> {
-  await store.db.insertInto('tenants').values({ id: 't', created_at: T0 }).execute()
-  await store.db
-    .insertInto('runs')
-    .values({
-      id: 'r',
-      tenant_id: 't',
-      trigger: 'manual',
-      status: 'running',
-      actor: 'a',
-      started_at: T0,
-      pid: 1,
-      host: 'h',
-    })
-    .execute()
-}
-
-/** A plain suggestion row of run `r`; tests override the columns they are about. */
-function suggestionRow(id: string, position: number) {
-  return {
-    tenant_id: 't',
-    id,
-    run_id: 'r',
-    position,
-    category: 'stale',
-    severity: 'medium',
-    platform: 'windows',
-    display_name: null as string | null,
-    suggestion: '{}',
-    device_keys: [] as string[],
-    status: 'notStarted',
-    assignee: null,
-    task_id: null as number | null,
-    first_seen_at: T0,
-  }
-}
 
 describe.each(testBackends())('insertRows on $name', (backend) => {
   beforeAll(() => backend.setup(), 60_000)
@@ -56,10 +19,10 @@ describe.each(testBackends())('insertRows on $name', (backend) => {
 
   it('stores text, JSON, arrays, numbers, nulls and instants exactly as given', async () => {
     const store = await backend.create()
-    await tenantWithRun(store)
+    await tenantWithRun(store, T0)
     const document = { text: AWKWARD, nested: { list: [AWKWARD, null, 1.5] } }
     const rows = [0, 1, 2].map((position) => ({
-      ...suggestionRow(`s${position}`, position),
+      ...suggestionRow(`s${position}`, position, T0),
       display_name: position === 1 ? null : AWKWARD,
       suggestion: JSON.stringify(document),
       device_keys: position === 2 ? [] : [AWKWARD, 'NULL', '', 'entra:x'],
@@ -79,9 +42,9 @@ describe.each(testBackends())('insertRows on $name', (backend) => {
 
   it('writes rows frozen into a table truncated in the same transaction, and only there', async () => {
     const store = await backend.create()
-    await tenantWithRun(store)
+    await tenantWithRun(store, T0)
     const rows = (from: number, n: number) =>
-      Array.from({ length: n }, (_, i) => suggestionRow(`s${from + i}`, i))
+      Array.from({ length: n }, (_, i) => suggestionRow(`s${from + i}`, i, T0))
     const stored = async () =>
       (await store.db.selectFrom('suggestions').select('id').orderBy('id').execute()).map((r) => r.id)
     await store.db.transaction().execute((tx) => insertRows(store, tx, 'suggestions', rows(0, 2)))
@@ -103,14 +66,14 @@ describe.each(testBackends())('insertRows on $name', (backend) => {
 
   it('skips foreign-key checks only when the caller has checked the references, and only for the COPY', async () => {
     const store = await backend.create()
-    await tenantWithRun(store)
-    const orphan = { ...suggestionRow('s0', 0), run_id: 'no-such-run' }
+    await tenantWithRun(store, T0)
+    const orphan = { ...suggestionRow('s0', 0, T0), run_id: 'no-such-run' }
     // Without the promise, a row pointing nowhere is refused, on every backend.
     await expect(
       store.db.transaction().execute((tx) => insertRows(store, tx, 'suggestions', [orphan])),
     ).rejects.toThrow(/foreign key constraint/)
     const after = await store.db.transaction().execute(async (tx) => {
-      await insertRows(store, tx, 'suggestions', [suggestionRow('s1', 1)], { referencesChecked: true })
+      await insertRows(store, tx, 'suggestions', [suggestionRow('s1', 1, T0)], { referencesChecked: true })
       // The rest of the transaction runs with every trigger again (the audit log's append-only one, say).
       const role = await sql<{ session_replication_role: string }>`show session_replication_role`.execute(tx)
       return role.rows[0]?.session_replication_role

@@ -8,6 +8,7 @@ import { isUniqueViolation } from '../agent/agents.js'
 import { insertRows } from './bulk-insert.js'
 import { COPY_FILE } from './copy-file.js'
 import { openStore } from './store.js'
+import { suggestionRow, tenantWithRun } from './test-rows.js'
 
 const dirs: string[] = []
 function dataDir(): string {
@@ -52,35 +53,12 @@ describe('the store on PGlite thread', () => {
     const store = await openStore({ dataDir: dir, env: {} })
     const count = 500
     try {
-      await store.db.insertInto('tenants').values({ id: 't', created_at: T0 }).execute()
-      await store.db
-        .insertInto('runs')
-        .values({
-          id: 'r',
-          tenant_id: 't',
-          trigger: 'manual',
-          status: 'running',
-          actor: 'a',
-          started_at: T0,
-          pid: 1,
-          host: 'h',
-        })
-        .execute()
+      await tenantWithRun(store, T0)
       const rows = Array.from({ length: count }, (_, i) => ({
-        tenant_id: 't',
-        id: `s${i}`,
-        run_id: 'r',
-        position: i,
-        category: 'stale',
-        severity: 'medium',
-        platform: 'windows',
+        ...suggestionRow(`s${i}`, i, T0),
         display_name: `PC-${i}\twith a tab`,
         suggestion: JSON.stringify({ i, name: `PC-${i}` }),
         device_keys: [`entra:${i}`],
-        status: 'notStarted',
-        assignee: null,
-        task_id: null,
-        first_seen_at: T0,
       }))
       // 2 KiB batches: about forty COPY statements, each sent while the rows of the next are encoded.
       await store.db
