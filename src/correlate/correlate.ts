@@ -482,10 +482,13 @@ const EMPTY: never[] = Object.freeze([]) as unknown as never[]
 class CorrelatedView implements DeviceView {
   readonly #ref: IndexRef
   readonly #group: number
+  /** The record whose `source:id` is the view's key. */
+  readonly #keyRecord: AnyRecord
+  #key: string | undefined
   constructor(
     ref: IndexRef,
     group: number,
-    readonly key: string,
+    keyRecord: AnyRecord,
     readonly entra: EntraRecord[],
     readonly intune: IntuneRecord[],
     readonly autopilot: AutopilotRecord[],
@@ -496,6 +499,16 @@ class CorrelatedView implements DeviceView {
   ) {
     this.#ref = ref
     this.#group = group
+    this.#keyRecord = keyRecord
+  }
+
+  /**
+   * `source:id` of the view's smallest record, made when first asked for: most views are only evaluated, and at a
+   * million devices making every key was a million strings for the garbage collector.
+   */
+  get key(): string {
+    this.#key ??= `${this.#keyRecord.source}:${this.#keyRecord.id}`
+    return this.#key
   }
 
   get links(): Link[] {
@@ -673,7 +686,7 @@ function buildView(index: Index, ref: IndexRef, g: number): DeviceView {
   return new CorrelatedView(
     ref,
     g,
-    `${keyRec.source}:${keyRec.id}`,
+    keyRec,
     entra,
     intune,
     autopilot,
