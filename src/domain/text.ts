@@ -35,12 +35,18 @@ export function lowerCaseIn(text: string | null | undefined, values: readonly st
 
 /**
  * `text`, stored as one flat string. A sentence built by template literals and joins is a tree of the pieces
- * joined (V8's cons strings); a finding's message is kept until the report is written, and at a million devices
- * those trees took three times the bytes of the text (measured: 594 against about 200 bytes per flagged device).
- * Converting a string to a number makes V8 flatten it in place; the number is discarded. Where an engine does not
- * do this, the text is unchanged and only the saving is lost.
+ * joined (V8's cons strings, 32 bytes a node): an ISO timestamp of eight pieces took about 300 bytes instead of 50.
+ * Kept in a report at a million devices, those trees were millions of objects for the garbage collector to copy.
+ * Reading a character of a tree makes V8 flatten it in place; the collector then points at the flat text and drops
+ * the tree. The character goes to `flattenSink`, so that the optimiser cannot drop the read as unused: it did drop
+ * `Number(text)`, which this used before and which then flattened nothing in optimised code (1M timestamps kept:
+ * 295 MB of heap against 53 MB). Where an engine does not flatten, the text is unchanged and only the saving is lost.
  */
 export function flatten(text: string): string {
-  Number(text)
+  flattenSink ^= text.charCodeAt(0) | 0
   return text
 }
+
+/** Written by `flatten` and never read: a side effect the optimiser must keep. */
+// biome-ignore lint/correctness/noUnusedVariables: a write the optimiser cannot drop, by design.
+let flattenSink = 0

@@ -13,6 +13,7 @@ import type {
   IntuneRecord,
 } from '../domain/device.js'
 import type { Category } from '../domain/report.js'
+import { flatten } from '../domain/text.js'
 import { daysBetween } from '../domain/time.js'
 import { newestObservation, observeView } from '../evaluate/activity.js'
 import { autopilotSteps } from './steps/autopilot.js'
@@ -55,6 +56,14 @@ export function buildPlan(view: DeviceView, targets: ReadonlySet<AnyRecord>, opt
   for (const m of pick<DefenderRecord>(view.defender)) {
     const step = defenderStep(m, opts)
     if (step) drafts.push(step)
+  }
+  // Kept in the report until the run is stored: each text as one flat string rather than the tree of pieces its
+  // template made (see `flatten`; flattened in place, so the step refers to the flat text from the next collection).
+  for (const d of drafts) {
+    flatten(d.instructions)
+    for (const p of d.prerequisites) flatten(p)
+    for (const w of d.warnings) flatten(w)
+    if (d.request) flatten(d.request.path)
   }
   return drafts.map((d, i) => ({ step: i + 1, ...d }))
 }

@@ -44,7 +44,7 @@ export function recommend(
       out.skipped.push({
         device: summarizeDevice(ev.view),
         reason: ev.skip.reason,
-        note: ev.skip.note,
+        note: flatten(ev.skip.note),
         wouldBe: [...new Set(flagged.map((f) => f.rule.category))],
       })
       continue
@@ -131,7 +131,7 @@ function suggestionFor(
   const severity = kept.map((f) => f.rule.severity).sort((a, b) => SEVERITY_RANK[a] - SEVERITY_RANK[b])[0]!
   const others = kept.filter((f) => f !== leadFinding)
   const rationale = others.length
-    ? `${leadFinding.outcome.message} Also: ${others.map((f) => f.outcome.message).join(' ')}`
+    ? flatten(`${leadFinding.outcome.message} Also: ${others.map((f) => f.outcome.message).join(' ')}`)
     : leadFinding.outcome.message
   const targetsKey = actions.map((a) => `${a.system}:${a.operation}:${a.target}`).join('|')
   return {

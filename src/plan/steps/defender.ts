@@ -1,12 +1,23 @@
 /** @module Step 4 of a plan: offboard the Defender sensor (API on supported Windows, local procedure elsewhere; reference §4.4). */
 import type { DefenderRecord } from '../../domain/device.js'
-import { quote } from '../../domain/text.js'
+import { flatten, quote } from '../../domain/text.js'
 import { daysBetween } from '../../domain/time.js'
 import { isOnboarded } from '../../evaluate/defender-onboarding.js'
 import type { DraftAction, PlanOptions } from '../plan.js'
 
 /** Platforms the offboard API supports (Windows 10 1703+, 11, Server 2019+). */
 const API_SUPPORTED = /^(windows10|windows11|windowsserver(2019|2022|2025))$/i
+/** The offboard call's comment per category: one string each, shared by every step that names it. */
+const COMMENTS = new Map<string, string>()
+function commentFor(category: string): string {
+  let comment = COMMENTS.get(category)
+  if (comment === undefined) {
+    comment = flatten(`Offboarded by offboard: device retired (${category}).`)
+    COMMENTS.set(category, comment)
+  }
+  return comment
+}
+
 /** Supported only with the unified agent, which the machine record does not reveal. */
 const UNIFIED_AGENT_ONLY = /^windowsserver(2012r2|2016)$/i
 
@@ -55,7 +66,7 @@ export function defenderStep(m: DefenderRecord, opts: PlanOptions): DraftAction 
         api: 'defender',
         method: 'POST',
         path: `/api/machines/${m.id}/offboard`,
-        body: { Comment: `Offboarded by offboard: device retired (${opts.category}).` },
+        body: { Comment: commentFor(opts.category) },
       },
     }
   }
