@@ -7,17 +7,6 @@ import type { DraftAction, PlanOptions } from '../plan.js'
 
 /** Platforms the offboard API supports (Windows 10 1703+, 11, Server 2019+). */
 const API_SUPPORTED = /^(windows10|windows11|windowsserver(2019|2022|2025))$/i
-/** The offboard call's comment per category: one string each, shared by every step that names it. */
-const COMMENTS = new Map<string, string>()
-function commentFor(category: string): string {
-  let comment = COMMENTS.get(category)
-  if (comment === undefined) {
-    comment = flatten(`Offboarded by offboard: device retired (${category}).`)
-    COMMENTS.set(category, comment)
-  }
-  return comment
-}
-
 /** Supported only with the unified agent, which the machine record does not reveal. */
 const UNIFIED_AGENT_ONLY = /^windowsserver(2012r2|2016)$/i
 
@@ -87,4 +76,15 @@ export function defenderStep(m: DefenderRecord, opts: PlanOptions): DraftAction 
     warnings,
     request: null,
   }
+}
+
+/** The offboard call's comment per category: one string each, shared by every step that names it. */
+const COMMENTS = new Map<string, string>()
+function commentFor(category: string): string {
+  let comment = COMMENTS.get(category)
+  if (comment === undefined) {
+    comment = flatten(`Offboarded by offboard: device retired (${category}).`)
+    COMMENTS.set(category, comment)
+  }
+  return comment
 }
