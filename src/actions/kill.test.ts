@@ -3,23 +3,22 @@
  * `act --resume` in a new process finishes the act. The simulator's call record must show every PATCH exactly once.
  */
 import { spawn } from 'node:child_process'
-import { cpSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { temporaryDirs } from '../lib/test-dirs.js'
 import { type Simulator, startSimulator } from '../simulator/index.js'
 import { openStore } from '../store/store.js'
 import { patchesByTarget, seedTenant, simulatorData, TENANT } from './test-support.js'
 
 const DEVICES = 40
 const CHILD = join(import.meta.dirname, 'test-crash-child.ts')
-const dirs: string[] = []
+const tempDir = temporaryDirs('offboard-kill-')
 let template = ''
 
 /** Creating a PGlite folder takes seconds; each test copies one seeded folder instead. */
 beforeAll(async () => {
-  template = mkdtempSync(join(tmpdir(), 'offboard-kill-template-'))
-  dirs.push(template)
+  template = tempDir()
   const store = await openStore({ dataDir: template })
   await seedTenant(
     store,
@@ -27,9 +26,6 @@ beforeAll(async () => {
   )
   await store.close()
 }, 60_000)
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true })
-})
 
 /** Runs the child; with `killAfter`, SIGKILLs it once it has reported that many durable steps. */
 function child(
@@ -66,8 +62,7 @@ function child(
 
 describe('kill -9 during an act, then --resume in a new process', () => {
   it('killed twice (mid-act, then mid-resume), every PATCH is made exactly once', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'offboard-kill-'))
-    dirs.push(dataDir)
+    const dataDir = tempDir()
     cpSync(template, dataDir, { recursive: true })
     // A little latency per request, so the kills land while calls are in flight.
     const sim = await startSimulator({ data: simulatorData(DEVICES), faults: { latencyMs: 3 } })
@@ -92,8 +87,7 @@ describe('kill -9 during an act, then --resume in a new process', () => {
   }, 40_000)
 
   it('signs in from the OFFBOARD_* variables like the CLI, against the simulator over HTTPS', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'offboard-env-'))
-    dirs.push(dataDir)
+    const dataDir = tempDir()
     cpSync(template, dataDir, { recursive: true })
     const sim = await startSimulator({ data: simulatorData(DEVICES), https: true })
     try {

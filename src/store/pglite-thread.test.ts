@@ -1,24 +1,14 @@
 /** @module The store on PGlite's own thread: node-postgres, COPY and errors behave as with PGlite in-process. */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { sql } from 'kysely'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { isUniqueViolation } from '../agent/agents.js'
+import { temporaryDirs } from '../lib/test-dirs.js'
 import { insertRows } from './bulk-insert.js'
 import { COPY_FILE } from './copy-file.js'
 import { openStore } from './store.js'
 import { suggestionRow, tenantWithRun } from './test-rows.js'
 
-const dirs: string[] = []
-function dataDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'offboard-thread-'))
-  dirs.push(dir)
-  return dir
-}
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-})
+const dataDir = temporaryDirs('offboard-thread-')
 
 const T0 = new Date('2026-01-01T00:00:00.000Z')
 

@@ -1,38 +1,31 @@
 /** @module Opening the store: the PGlite data folder (creation, persistence, the lock against a second process) and PostgreSQL by URL. */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { hostname, tmpdir } from 'node:os'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { PGlite } from '@electric-sql/pglite'
 import { createPgConfig } from '@electric-sql/pglite/node-postgres'
 import { sql } from 'kysely'
 import pg from 'pg'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { loadAskData } from '../agent/ask-source.js'
 import { completeRun, deviceKeys, startRun } from '../agent/runs.js'
 import { listSuggestions } from '../agent/suggestions.js'
 import { fakeReport } from '../agent/test-fixtures.js'
+import { temporaryDirs } from '../lib/test-dirs.js'
 import { acquireDataDirLock, LOCK_FILE, StoreLockedError } from './lock.js'
 import { ensureSchema, migrate } from './migrations.js'
 import { openStore, redactUrl, type Store, storeOnPGlite, storeOnPool } from './store.js'
 import { ENV_TEST_DATABASE_URL } from './test-backends.js'
 
 const root = join(import.meta.dirname, '../..')
-const temp: string[] = []
 const children: ChildProcess[] = []
 
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'offboard-store-'))
-  temp.push(dir)
-  return dir
-}
+const tempDir = temporaryDirs('offboard-store-')
 
 afterEach(() => {
   for (const c of children.splice(0)) c.kill()
-})
-afterAll(() => {
-  for (const dir of temp) rmSync(dir, { recursive: true, force: true })
 })
 
 function lockInfo(pid: number) {
