@@ -46,9 +46,17 @@ function correlateAndEvaluateNow(data: TenantData, now: number) {
   const correlation = correlate(data)
   const correlateMs = performance.now() - t
   const { devices, notable } = evaluateTenant(data, correlation, { now, policy })
-  // The evaluations of the devices a report names are built as they are read: read them all.
+  // The evaluations of the devices a report names are built as they are read: read them all, with each finding's
+  // detail (message, evidence, targets), which a rule builds when it is first read, as recommending does.
   let notableCount = 0
-  for (const _ of notable()) notableCount++
+  let detail = 0
+  for (const ev of notable()) {
+    notableCount++
+    for (const r of ev.results)
+      if (r.outcome.kind === 'flag')
+        detail += r.outcome.message.length + r.outcome.evidence.length + r.outcome.targets.length
+  }
+  if (detail === 0 && notableCount > 0) throw new Error('bench: the notable devices carried no finding')
   return { devices, notable: notableCount, correlateMs, correlateEvaluateMs: performance.now() - t }
 }
 

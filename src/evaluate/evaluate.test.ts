@@ -18,7 +18,14 @@ import { type DeviceView, recordsOf, type SourceName } from '../domain/device.js
 import { DEFAULT_POLICY, Policy } from '../domain/policy.js'
 import { InputError } from '../lib/errors.js'
 import { RULES } from '../rules/index.js'
-import { defineRule, flag, pass, type RuleDefinition, type SourceStates } from '../rules/rule.js'
+import {
+  defineRule,
+  flag,
+  type Outcome,
+  pass,
+  type RuleDefinition,
+  type SourceStates,
+} from '../rules/rule.js'
 import { readSnapshot, type TenantData } from '../snapshot/read-snapshot.js'
 import { assessSources } from './brakes.js'
 import { type DeviceEvaluation, evaluateTenant, evaluateViews, prepareRules } from './evaluate.js'
@@ -354,5 +361,38 @@ describe('evaluateTenant', () => {
     expect(expected.length).toBeGreaterThan(0)
     expect(() => correlation.forEach(() => {})).toThrow(/the correlation was released/)
     expect(() => [...evaluation.notable()]).toThrow(/the correlation was released/)
+  })
+
+  it("builds a finding's detail only when it is read, once, and not in the pass over every device", () => {
+    const made: string[] = []
+    const rule = defineRule({
+      id: 'test-lazy-detail',
+      title: 'Device is flagged by the lazy test rule',
+      category: 'stale',
+      severity: 'medium',
+      needs: [],
+      observes: [],
+      params: z.object({}),
+      ...RULE_TEXT,
+      evaluate: (view) =>
+        flag(() => {
+          made.push(view.key)
+          return { message: `Flagged ${view.key}.`, evidence: [], targets: recordsOf(view) }
+        }),
+    })
+    const evaluation = evaluateTenant(data, correlate(data), { now, policy: DEFAULT_POLICY, rules: [rule] })
+    expect(evaluation.notableCount).toBe(evaluation.devices)
+    const notable = [...evaluation.notable()]
+    // Both passes ran the rule on every device; no detail was built by either.
+    expect(made).toEqual([])
+    const [first] = notable[0]!.results
+    const { message, evidence, targets } = first!.outcome as Extract<Outcome, { kind: 'flag' }>
+    expect({ message, evidence, targets }).toEqual({
+      message: `Flagged ${notable[0]!.view.key}.`,
+      evidence: [],
+      targets: recordsOf(notable[0]!.view),
+    })
+    // Read three times, built once.
+    expect(made).toEqual([notable[0]!.view.key])
   })
 })

@@ -19,9 +19,9 @@ export function silentWhileActive(
       `${blank} is blank for ${listJoin(silent.unknown.map((o) => `"${o.record.id}"`))}.`,
     )
   }
-  return flag(
-    `In use (${listJoin(elsewhere.active.map((o) => describeObservation(o, now)))}) but ${listJoin(silent.stale.map((o) => describeObservation(o, now)))}; threshold ${staleAfterDays} days.`,
-    [...silent.stale.map(evidenceOf), ...elsewhere.active.map(evidenceOf)],
-    [],
-  )
+  return flag(() => ({
+    message: `In use (${listJoin(elsewhere.active.map((o) => describeObservation(o, now)))}) but ${listJoin(silent.stale.map((o) => describeObservation(o, now)))}; threshold ${staleAfterDays} days.`,
+    evidence: [...silent.stale.map(evidenceOf), ...elsewhere.active.map(evidenceOf)],
+    targets: [],
+  }))
 }

@@ -48,17 +48,24 @@ export default defineRule({
         `Activity unknown: ${listJoin(activity.unknown.map((o) => describeObservation(o, now)))}.`,
       )
     }
-    const gone = view.dangling.filter((d) => d.from.source === 'autopilot' && d.missingIn === 'intune')
-    const why = gone.length
-      ? `its Intune record ${listJoin(gone.map((d) => `"${d.value}"`))} no longer exists`
-      : 'no Intune record matches it'
-    return flag(
-      `Autopilot identity for serial ${listJoin(deployed.map((a) => `"${a.serialNumber ?? a.id}"`))} remains although ${why}; last activity: ${listJoin(activity.stale.map((o) => describeObservation(o, now)))}; threshold ${params.staleAfterDays} days.`,
-      [
-        ...activity.stale.map(evidenceOf),
-        ...gone.map((d) => ({ source: d.from.source, recordId: d.from.id, field: d.field, value: d.value })),
-      ],
-      recordsOf(view),
-    )
+    return flag(() => {
+      const gone = view.dangling.filter((d) => d.from.source === 'autopilot' && d.missingIn === 'intune')
+      const why = gone.length
+        ? `its Intune record ${listJoin(gone.map((d) => `"${d.value}"`))} no longer exists`
+        : 'no Intune record matches it'
+      return {
+        message: `Autopilot identity for serial ${listJoin(deployed.map((a) => `"${a.serialNumber ?? a.id}"`))} remains although ${why}; last activity: ${listJoin(activity.stale.map((o) => describeObservation(o, now)))}; threshold ${params.staleAfterDays} days.`,
+        evidence: [
+          ...activity.stale.map(evidenceOf),
+          ...gone.map((d) => ({
+            source: d.from.source,
+            recordId: d.from.id,
+            field: d.field,
+            value: d.value,
+          })),
+        ],
+        targets: recordsOf(view),
+      }
+    })
   },
 })

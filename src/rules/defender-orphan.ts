@@ -45,28 +45,30 @@ export default defineRule({
     }
     const onboarded = view.defender.filter(isOnboarded)
     if (onboarded.length === 0) return notApplicable('no machine is still onboarded')
-    const dangling = view.dangling.filter((d) => d.from.source === 'defender')
-    const why = dangling.length
-      ? `its Entra device id ${listJoin([...new Set(dangling.map((d) => `"${d.value}"`))])} matches no Entra object`
-      : 'no Intune, Entra or Autopilot record matches it'
-    return flag(
-      `Only Defender knows this machine (${why}) and it stopped reporting: ${listJoin(activity.stale.map((o) => describeObservation(o, now)))}; threshold ${params.staleAfterDays} days.`,
-      [
-        ...activity.stale.map(evidenceOf),
-        ...onboarded.map((m) => ({
-          source: 'defender' as const,
-          recordId: m.id,
-          field: 'healthStatus',
-          value: m.healthStatus,
-        })),
-        ...dangling.map((d) => ({
-          source: d.from.source,
-          recordId: d.from.id,
-          field: d.field,
-          value: d.value,
-        })),
-      ],
-      onboarded,
-    )
+    return flag(() => {
+      const dangling = view.dangling.filter((d) => d.from.source === 'defender')
+      const why = dangling.length
+        ? `its Entra device id ${listJoin([...new Set(dangling.map((d) => `"${d.value}"`))])} matches no Entra object`
+        : 'no Intune, Entra or Autopilot record matches it'
+      return {
+        message: `Only Defender knows this machine (${why}) and it stopped reporting: ${listJoin(activity.stale.map((o) => describeObservation(o, now)))}; threshold ${params.staleAfterDays} days.`,
+        evidence: [
+          ...activity.stale.map(evidenceOf),
+          ...onboarded.map((m) => ({
+            source: 'defender' as const,
+            recordId: m.id,
+            field: 'healthStatus',
+            value: m.healthStatus,
+          })),
+          ...dangling.map((d) => ({
+            source: d.from.source,
+            recordId: d.from.id,
+            field: d.field,
+            value: d.value,
+          })),
+        ],
+        targets: onboarded,
+      }
+    })
   },
 })

@@ -25,9 +25,9 @@ export default defineRule({
     const activity = summarize(observeView(view), now, params.staleAfterDays)
     if (activity.active.length === 0)
       return notApplicable('not seen in use; the stale rule judges the device')
-    return flag(
-      `Intune record ${listJoin(broken.map((d) => `"${d.from.id}"`))} names Entra device ${listJoin(broken.map((d) => `"${d.value}"`))}, which does not exist, while the device is in use (${listJoin(activity.active.map((o) => describeObservation(o, now)))}).`,
-      [
+    return flag(() => ({
+      message: `Intune record ${listJoin(broken.map((d) => `"${d.from.id}"`))} names Entra device ${listJoin(broken.map((d) => `"${d.value}"`))}, which does not exist, while the device is in use (${listJoin(activity.active.map((o) => describeObservation(o, now)))}).`,
+      evidence: [
         ...broken.map((d) => ({
           source: d.from.source,
           recordId: d.from.id,
@@ -36,7 +36,7 @@ export default defineRule({
         })),
         ...activity.active.map(evidenceOf),
       ],
-      [],
-    )
+      targets: [],
+    }))
   },
 })

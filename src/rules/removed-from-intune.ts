@@ -46,20 +46,23 @@ export default defineRule({
         `Activity unknown: ${listJoin(activity.unknown.map((o) => describeObservation(o, now)))}.`,
       )
     }
-    const names = managed.map((e) => `"${e.displayName ?? e.id}"`)
-    const seen = listJoin(activity.stale.map((o) => describeObservation(o, now)))
-    return flag(
-      `No longer in Intune, but Entra object ${listJoin(names)} still records Intune management; last activity: ${seen} — ` +
-        `older than the ${params.staleAfterDays}-day threshold.`,
-      [
-        ...managed.flatMap((e) => [
-          { source: 'entra' as const, recordId: e.id, field: 'isManaged', value: e.isManaged },
-          { source: 'entra' as const, recordId: e.id, field: 'mdmAppId', value: e.mdmAppId },
-          { source: 'entra' as const, recordId: e.id, field: 'accountEnabled', value: e.accountEnabled },
-        ]),
-        ...activity.stale.map(evidenceOf),
-      ],
-      recordsOf(view),
-    )
+    return flag(() => {
+      const names = managed.map((e) => `"${e.displayName ?? e.id}"`)
+      const seen = listJoin(activity.stale.map((o) => describeObservation(o, now)))
+      return {
+        message:
+          `No longer in Intune, but Entra object ${listJoin(names)} still records Intune management; last activity: ${seen} — ` +
+          `older than the ${params.staleAfterDays}-day threshold.`,
+        evidence: [
+          ...managed.flatMap((e) => [
+            { source: 'entra' as const, recordId: e.id, field: 'isManaged', value: e.isManaged },
+            { source: 'entra' as const, recordId: e.id, field: 'mdmAppId', value: e.mdmAppId },
+            { source: 'entra' as const, recordId: e.id, field: 'accountEnabled', value: e.accountEnabled },
+          ]),
+          ...activity.stale.map(evidenceOf),
+        ],
+        targets: recordsOf(view),
+      }
+    })
   },
 })

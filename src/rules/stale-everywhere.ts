@@ -45,10 +45,10 @@ export default defineRule({
         `Activity unknown: ${listJoin(activity.unknown.map((o) => describeObservation(o, now)))}.`,
       )
     }
-    return flag(
-      `No source has seen this device within ${params.staleAfterDays} days: ${listJoin(activity.stale.map((o) => describeObservation(o, now)))}.`,
-      activity.stale.map(evidenceOf),
-      recordsOf(view),
-    )
+    return flag(() => ({
+      message: `No source has seen this device within ${params.staleAfterDays} days: ${listJoin(activity.stale.map((o) => describeObservation(o, now)))}.`,
+      evidence: activity.stale.map(evidenceOf),
+      targets: recordsOf(view),
+    }))
   },
 })

@@ -35,10 +35,10 @@ export default defineRule({
     }
     const old = activity.stale.filter((o) => o.record.source === 'defender' && o.record.isExcluded !== true)
     if (old.length === 0) return pass('The superseded Defender entries are already excluded.')
-    return flag(
-      `Defender machine ${listJoin(old.map((o) => `"${o.record.id}" (${describeObservation(o, now)})`))} is superseded by ${listJoin(activity.active.map((o) => `"${o.record.id}" (${describeObservation(o, now)})`))}; threshold ${params.staleAfterDays} days.`,
-      [...old.map(evidenceOf), ...activity.active.map(evidenceOf)],
-      old.map((o) => o.record),
-    )
+    return flag(() => ({
+      message: `Defender machine ${listJoin(old.map((o) => `"${o.record.id}" (${describeObservation(o, now)})`))} is superseded by ${listJoin(activity.active.map((o) => `"${o.record.id}" (${describeObservation(o, now)})`))}; threshold ${params.staleAfterDays} days.`,
+      evidence: [...old.map(evidenceOf), ...activity.active.map(evidenceOf)],
+      targets: old.map((o) => o.record),
+    }))
   },
 })

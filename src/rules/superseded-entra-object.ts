@@ -51,18 +51,20 @@ export default defineRule({
       }
       return pass('Every Entra object of this hardware is in use.')
     }
-    const liveText = live.map(
-      (c) => `"${c.e.displayName ?? c.e.id}" (${describeObservation(c.activity.active[0]!, now)})`,
-    )
-    const oldText = superseded.map(
-      (c) => `"${c.e.id}" (${listJoin(c.activity.stale.map((o) => describeObservation(o, now)))})`,
-    )
-    return flag(
-      `Entra object ${listJoin(oldText)} is superseded by ${listJoin(liveText)} for the same hardware; threshold ${params.staleAfterDays} days.`,
-      superseded.flatMap((c) => c.activity.stale.map(evidenceOf)),
-      superseded.flatMap((c) =>
-        chainOf(view, c.e).filter((r) => r.source === 'entra' || r.source === 'intune'),
-      ),
-    )
+    return flag(() => {
+      const liveText = live.map(
+        (c) => `"${c.e.displayName ?? c.e.id}" (${describeObservation(c.activity.active[0]!, now)})`,
+      )
+      const oldText = superseded.map(
+        (c) => `"${c.e.id}" (${listJoin(c.activity.stale.map((o) => describeObservation(o, now)))})`,
+      )
+      return {
+        message: `Entra object ${listJoin(oldText)} is superseded by ${listJoin(liveText)} for the same hardware; threshold ${params.staleAfterDays} days.`,
+        evidence: superseded.flatMap((c) => c.activity.stale.map(evidenceOf)),
+        targets: superseded.flatMap((c) =>
+          chainOf(view, c.e).filter((r) => r.source === 'entra' || r.source === 'intune'),
+        ),
+      }
+    })
   },
 })

@@ -30,13 +30,15 @@ export default defineRule({
       }
       return pass('Every Intune record of this hardware checks in.')
     }
-    const serial = view.intune.find((r) => r.serialNumber)?.serialNumber
-    const live = activity.active.map((o) => `"${o.record.id}" (${describeObservation(o, now)})`)
-    const old = activity.stale.map((o) => `"${o.record.id}" (${describeObservation(o, now)})`)
-    return flag(
-      `Intune record ${listJoin(old)} is superseded by ${listJoin(live)}${serial ? ` for serial "${serial}"` : ''}; threshold ${params.staleAfterDays} days.`,
-      [...activity.stale.map(evidenceOf), ...activity.active.map(evidenceOf)],
-      activity.stale.map((o) => o.record),
-    )
+    return flag(() => {
+      const serial = view.intune.find((r) => r.serialNumber)?.serialNumber
+      const live = activity.active.map((o) => `"${o.record.id}" (${describeObservation(o, now)})`)
+      const old = activity.stale.map((o) => `"${o.record.id}" (${describeObservation(o, now)})`)
+      return {
+        message: `Intune record ${listJoin(old)} is superseded by ${listJoin(live)}${serial ? ` for serial "${serial}"` : ''}; threshold ${params.staleAfterDays} days.`,
+        evidence: [...activity.stale.map(evidenceOf), ...activity.active.map(evidenceOf)],
+        targets: activity.stale.map((o) => o.record),
+      }
+    })
   },
 })

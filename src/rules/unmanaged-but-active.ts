@@ -34,9 +34,9 @@ export default defineRule({
     // Not in use, or activity unknown: the removed-from-Intune rule judges it (and says unknown when it cannot).
     if (activity.active.length === 0)
       return notApplicable('not seen in use; the removed-from-intune rule judges the device')
-    return flag(
-      `No longer in Intune, but still in use: ${listJoin(activity.active.map((o) => describeObservation(o, now)))}.`,
-      [
+    return flag(() => ({
+      message: `No longer in Intune, but still in use: ${listJoin(activity.active.map((o) => describeObservation(o, now)))}.`,
+      evidence: [
         ...managed.map((e) => ({
           source: 'entra' as const,
           recordId: e.id,
@@ -45,7 +45,7 @@ export default defineRule({
         })),
         ...activity.active.map(evidenceOf),
       ],
-      [],
-    )
+      targets: [],
+    }))
   },
 })
