@@ -4,7 +4,7 @@ import { SOURCE_NAMES, type SourceName } from './domain/device.js'
 import { DEFAULT_POLICY, type Policy } from './domain/policy.js'
 import type { Report } from './domain/report.js'
 import { evaluateTenant } from './evaluate/evaluate.js'
-import { collectGarbage, withShortLivedObjects } from './lib/memory.js'
+import { collectGarbageIfLarge, withShortLivedObjects } from './lib/memory.js'
 import { recommend } from './plan/recommend.js'
 import { buildReport } from './report/build-report.js'
 import type { TenantData } from './snapshot/read-snapshot.js'
@@ -29,7 +29,7 @@ export function analyze(data: TenantData, opts: AnalyzeOptions): Report {
   return withShortLivedObjects(() => {
     const policy = opts.policy ?? DEFAULT_POLICY
     // What reading the tenant left behind (page texts, parsed pages) is garbage: collect it before the index is built.
-    if (opts.consume) collectGarbage()
+    if (opts.consume) collectGarbageIfLarge()
     const correlation = correlate(data)
     const { assessment, devices, notable } = evaluateTenant(data, correlation, {
       now: opts.now,
@@ -47,7 +47,7 @@ export function analyze(data: TenantData, opts: AnalyzeOptions): Report {
     // survives (0.49 GB) takes new pages before the old ones go, and that made the run's peak of memory (up to
     // 2.13 GB resident, above 2 GiB in two runs of six); without it the report fills the freed space and the engine
     // ends at 1.8 GB.
-    if (opts.consume) collectGarbage()
+    if (opts.consume) collectGarbageIfLarge()
     const recommendations = recommend(notable(), { now: opts.now, policy })
     return buildReport({
       data,

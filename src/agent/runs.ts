@@ -8,7 +8,7 @@ import { z } from 'zod'
 import type { Report, ReportDevice } from '../domain/report.js'
 import { primaryKey } from '../language/ask-data.js'
 import { logger } from '../lib/log.js'
-import { collectGarbage, memoryNow } from '../lib/memory.js'
+import { collectGarbageIfLarge, memoryNow } from '../lib/memory.js'
 import { insertRows } from '../store/bulk-insert.js'
 import type { Database, RunsTable } from '../store/schema.js'
 import { borrowStore, type Store } from '../store/store.js'
@@ -630,7 +630,7 @@ export async function withRecordedRunReading<D>(
   // PGlite on its own thread nothing here grows outside the heap, so V8 saw no reason to collect, and storing the
   // report grew the heap instead of reusing that space: a 1M run peaked at 2,266-2,289 MiB without this collection,
   // 1,893-1,922 MiB with it, which costs 1.8 s there (0.1 s at 100k).
-  collectGarbage()
+  collectGarbageIfLarge()
   const t2 = performance.now()
   await using(open, async (store) => {
     try {

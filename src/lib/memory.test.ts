@@ -6,7 +6,14 @@ import { constants, PerformanceObserver } from 'node:perf_hooks'
 import { setImmediate, setTimeout } from 'node:timers/promises'
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8'
 import { describe, expect, it } from 'vitest'
-import { collectGarbage, memoryNow, withHeapGrowth, withShortLivedObjects } from './memory.js'
+import {
+  collectGarbage,
+  collectGarbageIfLarge,
+  LARGE_HEAP_MIB,
+  memoryNow,
+  withHeapGrowth,
+  withShortLivedObjects,
+} from './memory.js'
 
 describe('collectGarbage', () => {
   it('collects an object nothing refers to any more, at once', async () => {
@@ -17,6 +24,25 @@ describe('collectGarbage', () => {
     await setImmediate()
     expect(collectGarbage()).toBe(true)
     expect(ref.deref()).toBeUndefined()
+  })
+})
+
+describe('collectGarbageIfLarge', () => {
+  it('collects once the heap in use has reached the size, and leaves a smaller heap alone', async () => {
+    const usedMiB = getHeapStatistics().used_heap_size / 1_048_576
+    let dropped: object | null = { payload: new Array(1000).fill('x') }
+    const ref = new WeakRef(dropped)
+    dropped = null
+    await setImmediate()
+    expect(collectGarbageIfLarge(usedMiB * 4 + 64)).toBe(false)
+    expect(ref.deref()).toBeDefined()
+    // Reading a WeakRef keeps its target alive until the end of the job.
+    await setImmediate()
+    expect(collectGarbageIfLarge(Math.floor(usedMiB / 2))).toBe(true)
+    expect(ref.deref()).toBeUndefined()
+    // A run's heap at 100,000 devices (under 200 MB in use) is below the default size; a million's (1.4 GB) above.
+    expect(LARGE_HEAP_MIB).toBeGreaterThanOrEqual(256)
+    expect(LARGE_HEAP_MIB).toBeLessThanOrEqual(1024)
   })
 })
 
