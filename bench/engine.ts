@@ -46,8 +46,8 @@ function correlateAndEvaluateNow(data: TenantData, now: number) {
   const correlation = correlate(data)
   const correlateMs = performance.now() - t
   const { devices, notable } = evaluateTenant(data, correlation, { now, policy })
-  // The evaluations of the devices a report names are built as they are read: read them all, with each finding's
-  // detail (message, evidence, targets), which a rule builds when it is first read, as recommending does.
+  // The evaluations of the devices a report names are built as they are read: read them all. Each finding's detail
+  // (message, evidence, targets) is built then too, not in the first pass; reading it checks that it is there.
   let notableCount = 0
   let detail = 0
   for (const ev of notable()) {

@@ -629,7 +629,7 @@ export async function withRecordedRunReading<D>(
   // Producing the report left about as much garbage as the report (1M devices: 1.4 GB in use, 1.0 GB alive). With
   // PGlite on its own thread nothing here grows outside the heap, so V8 saw no reason to collect, and storing the
   // report grew the heap instead of reusing that space: a 1M run peaked at 2,266-2,289 MiB without this collection,
-  // 1,893-1,922 MiB with it, which costs 1.8 s there (0.1 s at 100k).
+  // 1,893-1,922 MiB with it, which costs 1.8 s there. A small run skips it (see collectGarbageIfLarge).
   collectGarbageIfLarge()
   const t2 = performance.now()
   await using(open, async (store) => {

@@ -363,9 +363,9 @@ describe('evaluateTenant', () => {
     expect(() => [...evaluation.notable()]).toThrow(/the correlation was released/)
   })
 
-  it("builds a finding's detail only when it is read, once, and not in the pass over every device", () => {
-    const made: string[] = []
-    const rule = defineRule({
+  /** A rule that flags every device, noting each detail it builds; `fail` makes building a detail throw. */
+  function lazyRule(made: string[], fail = false) {
+    return defineRule({
       id: 'test-lazy-detail',
       title: 'Device is flagged by the lazy test rule',
       category: 'stale',
@@ -376,23 +376,44 @@ describe('evaluateTenant', () => {
       ...RULE_TEXT,
       evaluate: (view) =>
         flag(() => {
+          if (fail) throw new Error('no message for this one')
           made.push(view.key)
           return { message: `Flagged ${view.key}.`, evidence: [], targets: recordsOf(view) }
         }),
     })
-    const evaluation = evaluateTenant(data, correlate(data), { now, policy: DEFAULT_POLICY, rules: [rule] })
+  }
+
+  it("builds a finding's detail for the devices the report names, once each, and not in the pass over every device", () => {
+    const made: string[] = []
+    const evaluation = evaluateTenant(data, correlate(data), {
+      now,
+      policy: DEFAULT_POLICY,
+      rules: [lazyRule(made)],
+    })
+    // The first pass ran the rule on every device and built no detail.
     expect(evaluation.notableCount).toBe(evaluation.devices)
-    const notable = [...evaluation.notable()]
-    // Both passes ran the rule on every device; no detail was built by either.
     expect(made).toEqual([])
-    const [first] = notable[0]!.results
-    const { message, evidence, targets } = first!.outcome as Extract<Outcome, { kind: 'flag' }>
-    expect({ message, evidence, targets }).toEqual({
-      message: `Flagged ${notable[0]!.view.key}.`,
+    const notable = [...evaluation.notable()]
+    const keys = notable.map((ev) => ev.view.key)
+    expect(made).toEqual(keys)
+    const first = notable[0]!.results[0]!.outcome as Extract<Outcome, { kind: 'flag' }>
+    expect({ message: first.message, evidence: first.evidence, targets: first.targets }).toEqual({
+      message: `Flagged ${keys[0]}.`,
       evidence: [],
       targets: recordsOf(notable[0]!.view),
     })
-    // Read three times, built once.
-    expect(made).toEqual([notable[0]!.view.key])
+    // Read again, not built again.
+    expect(made).toEqual(keys)
+  })
+
+  it("names the rule and the device when building a finding's detail fails", () => {
+    const evaluation = evaluateTenant(data, correlate(data), {
+      now,
+      policy: DEFAULT_POLICY,
+      rules: [lazyRule([], true)],
+    })
+    expect(() => [...evaluation.notable()]).toThrow(
+      /^rule "test-lazy-detail" failed on device \S+: no message for this one$/,
+    )
   })
 })

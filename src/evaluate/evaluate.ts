@@ -137,7 +137,8 @@ export function evaluateTenant(
       return
     }
     for (let r = 0; r < prepared.length; r++) {
-      const outcome = runRule(prepared[r]!.rule, view, contexts[r]!)
+      // The verdict alone: a finding's detail is built in the second pass.
+      const outcome = runRule(prepared[r]!.rule, view, contexts[r]!, false)
       if (outcome.kind === 'flag' || outcome.kind === 'unknown') {
         groups.push(group)
         return
@@ -170,9 +171,16 @@ export function evaluateTenant(
   return { assessment, devices: correlation.size, notableCount: order.length, notable }
 }
 
-function runRule(rule: RuleDefinition, view: DeviceView, ctx: RuleContext<unknown>): Outcome {
+/**
+ * Runs one rule on one view. With `detail`, a finding's detail (built when first read, see `flag`) is built here, so
+ * that a rule failing to build it is named with the device, as a rule failing to decide is.
+ */
+function runRule(rule: RuleDefinition, view: DeviceView, ctx: RuleContext<unknown>, detail = true): Outcome {
   try {
-    return rule.evaluate(view, ctx)
+    const outcome = rule.evaluate(view, ctx)
+    // Reading the message builds the whole detail.
+    if (detail && outcome.kind === 'flag') outcome.message
+    return outcome
   } catch (err) {
     throw new Error(`rule "${rule.id}" failed on device ${view.key}: ${(err as Error).message}`, {
       cause: err,
