@@ -46,17 +46,10 @@ function correlateAndEvaluateNow(data: TenantData, now: number) {
   const correlation = correlate(data)
   const correlateMs = performance.now() - t
   const { devices, notable } = evaluateTenant(data, correlation, { now, policy })
-  // The evaluations of the devices a report names are built as they are read: read them all. Each finding's detail
-  // (message, evidence, targets) is built then too, not in the first pass; reading it checks that it is there.
+  // The evaluations of the devices a report names are built as they are read, each finding's detail (message,
+  // evidence, targets) with them: read them all.
   let notableCount = 0
-  let detail = 0
-  for (const ev of notable()) {
-    notableCount++
-    for (const r of ev.results)
-      if (r.outcome.kind === 'flag')
-        detail += r.outcome.message.length + r.outcome.evidence.length + r.outcome.targets.length
-  }
-  if (detail === 0 && notableCount > 0) throw new Error('bench: the notable devices carried no finding')
+  for (const _ of notable()) notableCount++
   return { devices, notable: notableCount, correlateMs, correlateEvaluateMs: performance.now() - t }
 }
 

@@ -66,8 +66,9 @@ class LazyFlag {
   }
   #read(): FlagDetail {
     if (this.#detail === null) {
-      const made = this.#make!()
-      this.#detail = { message: flatten(made.message), evidence: made.evidence, targets: made.targets }
+      this.#detail = this.#make!()
+      // Flattened in place: the detail keeps the same string.
+      flatten(this.#detail.message)
       this.#make = null
     }
     return this.#detail
