@@ -120,8 +120,8 @@ export class Correlation {
 
   /**
    * Builds each view once and hands it to `visit` with its group number (for `view`); nothing is kept, so a view
-   * the caller drops is garbage at once. Views come in an unspecified (but input-determined) order: callers that
-   * keep some sort them with `sortGroups`.
+   * the caller drops is garbage at once. Views come in an unspecified (but input-determined) order: groups in the
+   * order of their first record, which is about the order the records lie in memory.
    */
   forEach(visit: (view: DeviceView, group: number) => void): void {
     const index = this.#index
@@ -131,16 +131,6 @@ export class Correlation {
   /** The view of group `group` (a number `forEach` gave), built anew: equal to the one `forEach` built. */
   view(group: number): DeviceView {
     return buildView(this.#index, this.#ref, group)
-  }
-
-  /**
-   * Groups (numbers `forEach` gave) in the order of their views' keys, as a stable sort of their views by key
-   * would give, without building them.
-   */
-  sortGroups(groups: readonly number[]): number[] {
-    const order = groupsByKey(this.#index, groups)
-    for (let k = 0; k < order.length; k++) order[k] = groups[order[k]!]!
-    return order
   }
 
   /**

@@ -326,7 +326,7 @@ describe('evaluateTenant', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
-  it('names the devices, in the order and with the results evaluateViews gives after assessSources', () => {
+  it('names the devices, with the results evaluateViews gives after assessSources, in the order forEach visits them', () => {
     const named = (ev: DeviceEvaluation) => ({
       key: ev.view.key,
       skip: ev.skip,
@@ -344,7 +344,15 @@ describe('evaluateTenant', () => {
     expect(evaluation.assessment).toEqual(assessment)
     expect(evaluation.devices).toBe(views.length)
     expect(evaluation.notableCount).toBe(expected.length)
-    expect([...evaluation.notable()].map(named)).toEqual(expected)
+    const notable = [...evaluation.notable()].map(named)
+    const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+    expect([...notable].sort(byKey)).toEqual(expected)
+    const visited: string[] = []
+    correlate(data).forEach((view) => visited.push(view.key))
+    const namedKeys = new Set(notable.map((ev) => ev.key))
+    expect(notable.map((ev) => ev.key)).toEqual(visited.filter((key) => namedKeys.has(key)))
+    // Not already in key order: the test would not tell the two orders apart.
+    expect(notable.map((ev) => ev.key)).not.toEqual(expected.map((ev) => ev.key))
     // Every kind of entry is there, and most devices are not.
     const outcomes = expected.flatMap((ev) => ev.results.map((r) => r.outcome.kind))
     expect(expected.some((ev) => ev.skip !== null)).toBe(true)

@@ -103,9 +103,12 @@ export interface TenantEvaluation {
   /** How many devices the report names: out of scope, flagged or undetermined. */
   notableCount: number
   /**
-   * The devices the report names, in view-key order, each with only its flag and unknown results (guarded), each
-   * built when the caller reaches it. With `consume`, one pass only: each device's records are let go once its
-   * evaluation is handed over, and the correlation is released at the end.
+   * The devices the report names, each with only its flag and unknown results (guarded), each built when the caller
+   * reaches it. In the order `Correlation.forEach` gives (input-determined, not sorted): the report sorts its entries
+   * itself. In view-key order, the second pass read the records of each device from a different corner of the heap;
+   * in this order it reads them about as they lie, and at a million devices evaluation took about a second less.
+   * With `consume`, one pass only: each device's records are let go once its evaluation is handed over, and the
+   * correlation is released at the end.
    */
   notable(): Generator<DeviceEvaluation>
 }
@@ -146,14 +149,13 @@ export function evaluateTenant(
     }
   })
   const assessment = coverage.assess(data, policy)
-  const order = correlation.sortGroups(groups)
   // The records of the devices not named are garbage from here, not only once the report is built.
-  if (opts.consume) correlation.retain(order)
+  if (opts.consume) correlation.retain(groups)
   function* notable(): Generator<DeviceEvaluation> {
     try {
-      for (let k = 0; k < order.length; k++) {
-        const view = correlation.view(order[k]!)
-        if (opts.consume) correlation.drop(order[k]!)
+      for (let k = 0; k < groups.length; k++) {
+        const view = correlation.view(groups[k]!)
+        if (opts.consume) correlation.drop(groups[k]!)
         const skip = scopeOf(view, policy, now)
         const results: RuleResult[] = []
         for (let r = 0; r < prepared.length; r++) {
@@ -168,7 +170,7 @@ export function evaluateTenant(
       if (opts.consume) correlation.release()
     }
   }
-  return { assessment, devices: correlation.size, notableCount: order.length, notable }
+  return { assessment, devices: correlation.size, notableCount: groups.length, notable }
 }
 
 /**

@@ -430,5 +430,21 @@ describe('recommend', () => {
         ])
       }
     })
+
+    it('orders devices whose names are equal and whose keys tie to localeCompare the same whatever the input order', () => {
+      // The two ids differ by a zero-width space, which localeCompare ignores.
+      expect('e-1'.localeCompare('e-\u200b1')).toBe(0)
+      const withId = (id: string) => {
+        const view = entraOnly('Same', 1)
+        return onlyView(tenantFromDevice({ entra: { ...view.entra[0]!, id } }))
+      }
+      const views = [withId('e-\u200b1'), withId('e-1')]
+      const skips = views.map((v) => evaluation(v, [], { reason: 'sharedDevice', note: 'Shared.' }))
+      const unknowns = views.map((v) => evaluation(v, [[STALE, unknown('field-missing', 'blank')]]))
+      for (const input of [skips, [...skips].reverse()])
+        expect(run(input).skipped.map((s) => s.device.records[0]!.id)).toEqual(['e-1', 'e-\u200b1'])
+      for (const input of [unknowns, [...unknowns].reverse()])
+        expect(run(input).undetermined.map((u) => u.device.records[0]!.id)).toEqual(['e-1', 'e-\u200b1'])
+    })
   })
 })

@@ -29,7 +29,10 @@ export interface Recommendations {
   undetermined: Undetermined[]
 }
 
-/** `evaluations` may be built as they are read (`TenantEvaluation.notable`): each is read once, in order. */
+/**
+ * `evaluations` may be built as they are read (`TenantEvaluation.notable`): each is read once, in order. The entries
+ * are sorted here, in an order that does not depend on the order they came in.
+ */
 export function recommend(
   evaluations: Iterable<DeviceEvaluation>,
   opts: { now: number; policy: Policy },
@@ -84,8 +87,7 @@ export function recommend(
     out.skipped,
     // The first reason that compares equal, so that reasons equal to `localeCompare` share a rank, as they tied.
     (s) => reasons.findIndex((r) => r.localeCompare(s.reason) === 0),
-    (a, b) =>
-      skippedNames[a]!.localeCompare(skippedNames[b]!) || skippedKeys(a).localeCompare(skippedKeys(b)),
+    (a, b) => skippedNames[a]!.localeCompare(skippedNames[b]!) || compareText(skippedKeys(a), skippedKeys(b)),
   )
   const undeterminedNames = names(out.undetermined)
   const undeterminedKeys = lazyKeys(out.undetermined)
@@ -94,7 +96,7 @@ export function recommend(
     () => 0,
     (a, b) =>
       undeterminedNames[a]!.localeCompare(undeterminedNames[b]!) ||
-      undeterminedKeys(a).localeCompare(undeterminedKeys(b)),
+      compareText(undeterminedKeys(a), undeterminedKeys(b)),
   )
   return out
 }
@@ -180,6 +182,15 @@ function dedupeEvidence(items: Evidence[]): Evidence[] {
     seen.add(key)
     return true
   })
+}
+
+/**
+ * `localeCompare`, then code units where it ties: the entries come in an input-determined order
+ * (`TenantEvaluation.notable`), and distinct keys can tie to `localeCompare` (ids differing by a zero-width
+ * character, or one composed where the other is decomposed), which would leave their order to the input.
+ */
+function compareText(a: string, b: string): number {
+  return a.localeCompare(b) || (a < b ? -1 : a > b ? 1 : 0)
 }
 
 function deviceKey(e: { device: { records: { source: string; id: string }[] } }): string {
