@@ -348,7 +348,9 @@ describe('evaluateTenant', () => {
     const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
     expect([...notable].sort(byKey)).toEqual(expected)
     const visited: string[] = []
-    correlate(data).forEach((view) => visited.push(view.key))
+    correlate(data).forEach((view) => {
+      visited.push(view.key)
+    })
     const namedKeys = new Set(notable.map((ev) => ev.key))
     expect(notable.map((ev) => ev.key)).toEqual(visited.filter((key) => namedKeys.has(key)))
     // Not already in key order: the test would not tell the two orders apart.
