@@ -160,7 +160,7 @@ export class Correlation {
   get views(): DeviceView[] {
     if (this.#views === undefined) {
       const index = this.#index
-      const order = groupsByKey(index, null)
+      const order = groupsByKey(index)
       const views: DeviceView[] = new Array(order.length)
       for (let v = 0; v < order.length; v++) views[v] = buildView(index, this.#ref, order[v]!)
       this.#views = views
@@ -354,18 +354,13 @@ function keyPrefix(rec: AnyRecord): number {
   return prefix
 }
 
-/**
- * Positions in `groups` (every group when null) in the order of their view keys, as a stable sort on the key text
- * would give.
- */
-function groupsByKey(index: Index, subset: readonly number[] | null): number[] {
+/** Every group, in the order of their view keys, as a stable sort on the key text would give. */
+function groupsByKey(index: Index): number[] {
   const { members, groupStart, records } = index
-  const groups = subset === null ? groupStart.length - 1 : subset.length
+  const groups = groupStart.length - 1
   const keyRecord = new Int32Array(groups)
-  for (let k = 0; k < groups; k++) {
-    const g = subset === null ? k : subset[k]!
-    keyRecord[k] = smallestRecord(members, groupStart[g]!, groupStart[g + 1]!, records)
-  }
+  for (let g = 0; g < groups; g++)
+    keyRecord[g] = smallestRecord(members, groupStart[g]!, groupStart[g + 1]!, records)
   const prefix = new Float64Array(groups)
   for (let k = 0; k < groups; k++) prefix[k] = keyPrefix(records[keyRecord[k]!]!)
   // Same prefix, so the same source: the ids decide.
