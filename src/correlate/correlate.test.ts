@@ -1,7 +1,7 @@
 /** @module Tests of correlation: joins on stable ids only, never across hardware, and independent of input order. */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { healthyRecords, IDS, tenantOf } from '../../test/fixtures/tenant.js'
+import { byKey, healthyRecords, IDS, tenantOf } from '../../test/fixtures/tenant.js'
 import {
   type AnyRecord,
   type AutopilotRecord,
@@ -376,7 +376,6 @@ describe('correlate: properties over a generated fleet', () => {
         expect(built.size).toBe(correlation.size)
         for (const group of g(fc.subarray, [...built.keys()]))
           expect(correlation.view(group)).toEqual(built.get(group))
-        const byKey = (a: DeviceView, b: DeviceView) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
         expect([...built.values()].sort(byKey)).toEqual(correlation.views)
       }),
       RUNS,

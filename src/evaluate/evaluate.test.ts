@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import {
   ALL_OK,
+  byKey,
   daysAgo,
   healthyRecords,
   NOW,
@@ -345,7 +346,6 @@ describe('evaluateTenant', () => {
     expect(evaluation.devices).toBe(views.length)
     expect(evaluation.notableCount).toBe(expected.length)
     const notable = [...evaluation.notable()].map(named)
-    const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
     expect([...notable].sort(byKey)).toEqual(expected)
     const visited: string[] = []
     correlate(data).forEach((view) => {
