@@ -83,7 +83,7 @@ export async function withHeapGrowth<T>(cap: HeapGrowthCap, fn: () => Promise<T>
 }
 
 /** How often a call of `withHeapGrowth` checks the heap in use until its cap applies. */
-const HEAP_CHECK_MS = 100
+export const HEAP_CHECK_MS = 100
 
 /**
  * Calls of `withHeapGrowth` under way, which may overlap (two reads awaiting at once): the first one's cap holds for
